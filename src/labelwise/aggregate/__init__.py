@@ -1,0 +1,51 @@
+"""Consensus labels and annotator skill from noisy crowd annotations.
+
+Every aggregator is an estimator with ``fit(annotations, gold=None)`` that sets
+``labels_``, ``proba_`` and ``skill_`` (see :mod:`labelwise.aggregate._base`).
+``make_aggregator(name)`` builds one from its short name, as the CLI does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labelwise.aggregate._base import BaseAggregator, ConvergenceWarning
+from labelwise.aggregate.dawid_skene import DawidSkene, OneCoinDawidSkene
+from labelwise.aggregate.glad import GLAD
+from labelwise.aggregate.mace import MACE
+from labelwise.aggregate.majority import MajorityVote, WeightedMajorityVote
+from labelwise.errors import ParameterError
+
+__all__ = [
+    "GLAD",
+    "MACE",
+    "METHODS",
+    "BaseAggregator",
+    "ConvergenceWarning",
+    "DawidSkene",
+    "MajorityVote",
+    "OneCoinDawidSkene",
+    "WeightedMajorityVote",
+    "make_aggregator",
+]
+
+#: Short names (as used by the CLI's ``--method``) and their estimator classes.
+METHODS: dict[str, type[BaseAggregator]] = {
+    "mv": MajorityVote,
+    "wmv": WeightedMajorityVote,
+    "ds": DawidSkene,
+    "onecoin": OneCoinDawidSkene,
+    "glad": GLAD,
+    "mace": MACE,
+}
+
+
+def make_aggregator(name: str, **params: Any) -> BaseAggregator:
+    """Return a new aggregator from its short name (``mv``, ``wmv``, ``ds``, ...)."""
+    try:
+        cls = METHODS[name]
+    except KeyError:
+        raise ParameterError(
+            f"Unknown aggregation method {name!r}; choose one of {', '.join(METHODS)}."
+        ) from None
+    return cls(**params)

@@ -1,0 +1,187 @@
+"""What every aggregator shares: the fit contract, gold clamping and the output table.
+
+An aggregator is a scikit-learn style estimator: the constructor stores only
+hyper-parameters, ``fit(annotations, gold=None)`` returns ``self`` and sets
+
+- ``proba_``  (n_items, n_classes): posterior of each item's true class,
+- ``label_codes_`` (n_items,): the consensus class code (``-1`` when flagged as tied),
+- ``labels_`` (n_items,): the consensus in the user's class names (``None`` when tied),
+- ``skill_`` (n_workers,): each annotator's estimated probability of a correct answer,
+- ``items_``, ``workers_``, ``classes_``: the id maps the arrays are aligned with,
+
+and, where the model has them, ``confusion_`` (n_workers, K, K) with rows the true
+class and columns the given label, ``log_likelihood_`` (one value per iteration),
+``n_iter_`` and ``converged_``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator
+
+from labelwise._validation import check_is_fitted
+from labelwise.annotations import Annotations
+from labelwise.errors import InputError
+
+__all__ = ["BaseAggregator", "ConvergenceWarning"]
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative aggregator stopped at ``max_iter`` before reaching ``tol``."""
+
+
+class BaseAggregator(BaseEstimator):  # type: ignore[misc]
+    """Base class of the consensus estimators; subclasses implement ``_fit``."""
+
+    def fit(self, annotations: Annotations, gold: Any = None) -> Self:
+        """Estimate each item's true class and each annotator's skill.
+
+        Parameters
+        ----------
+        annotations : Annotations
+            Who said what about which item.
+        gold : DataFrame (item, label), Series or dict, optional
+            Known true labels. They are clamped on their items (the posterior is
+            one-hot there) and so anchor the annotators' skills.
+
+        Returns
+        -------
+        self
+        """
+        if not isinstance(annotations, Annotations):
+            raise InputError(
+                f"{type(self).__name__}.fit expects an Annotations object; got "
+                f"{type(annotations).__name__}. Build one with Annotations.from_frame(df)."
+            )
+        self._check_params()
+        gold_codes = annotations.encode_gold(gold)
+        self.items_ = annotations.item_ids
+        self.workers_ = annotations.worker_ids
+        self.classes_ = annotations.classes
+        self.n_annotations_ = np.bincount(annotations.item, minlength=annotations.n_items)
+        self._fit(annotations, gold_codes)
+        self._finish(annotations)
+        return self
+
+    def fit_predict(self, annotations: Annotations, gold: Any = None) -> NDArray[Any]:
+        """Fit and return the consensus labels in the user's class names."""
+        return self.fit(annotations, gold).labels_  # type: ignore[no-any-return]
+
+    # ----------------------------------------------------------- subclass API
+    def _check_params(self) -> None:
+        """Validate hyper-parameters; subclasses override."""
+
+    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # ------------------------------------------------------------ shared tail
+    def _finish(self, annotations: Annotations) -> None:
+        """Derive labels, and per-item agreement from ``proba_``."""
+        proba = self.proba_
+        if not hasattr(self, "label_codes_"):
+            self.label_codes_ = proba.argmax(axis=1).astype(np.int32)
+        codes = self.label_codes_
+        labels = np.empty(codes.shape[0], dtype=object)
+        ok = codes >= 0
+        labels[ok] = self.classes_[codes[ok]]
+        labels[~ok] = None
+        self.labels_ = labels
+        same = annotations.label == codes[annotations.item]
+        agree = np.bincount(annotations.item, weights=same, minlength=annotations.n_items)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.agreement_ = np.where(self.n_annotations_ > 0, agree / self.n_annotations_, np.nan)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per item: item, label, confidence, n_annotations, agreement.
+
+        ``confidence`` is the posterior probability of the chosen label and
+        ``agreement`` the share of the item's annotations that equal it.
+        """
+        check_is_fitted(self, "proba_")
+        conf = self.proba_.max(axis=1)
+        frame = pd.DataFrame(
+            {
+                "item": self.items_,
+                "label": self.labels_,
+                "confidence": conf,
+                "n_annotations": self.n_annotations_,
+                "agreement": self.agreement_,
+            }
+        )
+        tied = getattr(self, "tied_", None)
+        if tied is not None:
+            frame["tied"] = tied
+        return frame
+
+    def skill_frame(self) -> pd.DataFrame:
+        """One row per annotator: worker, skill (estimated probability of a correct answer)."""
+        check_is_fitted(self, "skill_")
+        return pd.DataFrame({"worker": self.workers_, "skill": self.skill_})
+
+    def _warn_not_converged(self) -> None:
+        warnings.warn(
+            f"{type(self).__name__} stopped after max_iter={self.n_iter_} iterations before the "
+            f"log-likelihood change fell below tol={getattr(self, 'tol', None)}; raise max_iter.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def normalise_rows(log_unnorm: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return ``(posterior, log_normaliser)`` from unnormalised log posteriors per row."""
+    lse = logsumexp(log_unnorm, axis=1, keepdims=True)
+    post = np.exp(log_unnorm - lse)
+    return post, lse[:, 0]
+
+
+def clamp_gold(posterior: NDArray[np.float64], gold: NDArray[np.int32]) -> NDArray[np.float64]:
+    """Set the rows of gold items to one-hot on their known class, in place; return it."""
+    known = gold >= 0
+    if known.any():
+        posterior[known] = 0.0
+        posterior[known, gold[known]] = 1.0
+    return posterior
+
+
+def gold_log_likelihood(
+    log_unnorm: NDArray[np.float64], lse: NDArray[np.float64], gold: NDArray[np.int32]
+) -> float:
+    """Data log-likelihood: the marginal on free items, the known class on gold items."""
+    known = gold >= 0
+    ll = lse.copy()
+    if known.any():
+        ll[known] = log_unnorm[known, gold[known]]
+    return float(ll.sum())
+
+
+def vote_share(annotations: Annotations, gold: NDArray[np.int32]) -> NDArray[np.float64]:
+    """Soft majority vote (share of votes per class), uniform for unlabeled items, gold clamped.
+
+    The initial posterior of every EM aggregator.
+    """
+    votes = annotations.vote_counts()
+    total = votes.sum(axis=1, keepdims=True)
+    k = annotations.n_classes
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, votes / np.maximum(total, 1), 1.0 / k)
+    return clamp_gold(share, gold)
+
+
+def class_prior(posterior: NDArray[np.float64], smoothing: float) -> NDArray[np.float64]:
+    """Class prior from a posterior, with ``smoothing`` pseudo-counts per class."""
+    counts = posterior.sum(axis=0) + smoothing
+    return counts / counts.sum()  # type: ignore[no-any-return]
+
+
+def expected_accuracy(confusion: NDArray[np.float64], prior: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each worker's probability of a correct answer under the class prior.
+
+    ``confusion`` has shape (n_workers, K, K), rows the true class.
+    """
+    return np.einsum("wkk,k->w", confusion, prior)  # type: ignore[no-any-return]

@@ -1,0 +1,570 @@
+"""``Annotations``: who said what about which item, validated once at the door.
+
+Every crowd algorithm in labelwise reads this one structure. It keeps the
+annotations as three aligned integer arrays (COO form) plus the maps back to the
+user's ids and class names, so that algorithms work with ``np.bincount`` and
+``scipy.sparse`` and never with pandas inside a loop.
+
+Example
+-------
+>>> import pandas as pd
+>>> from labelwise import Annotations
+>>> df = pd.DataFrame({"item": ["a", "a", "b"], "worker": ["w1", "w2", "w1"],
+...                    "label": ["cat", "dog", "dog"]})
+>>> ann = Annotations.from_frame(df)
+>>> ann.n_items, ann.n_workers, list(ann.classes)
+(2, 2, ['cat', 'dog'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+
+from labelwise.errors import AnnotationsError
+
+__all__ = ["Annotations", "DuplicatePolicy", "read_gold", "read_table"]
+
+DuplicatePolicy = Literal["error", "keep_last", "keep_all"]
+_DUPLICATE_POLICIES = ("error", "keep_last", "keep_all")
+
+
+def read_table(path: str | Path, *, what: str = "annotations") -> pd.DataFrame:
+    """Read a CSV, TSV, JSON Lines or Parquet file into a DataFrame by its extension.
+
+    Raises :class:`AnnotationsError` for a missing file, an unknown extension or an
+    empty file, naming the path.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise AnnotationsError(f"{what} file {str(p)!r} does not exist.")
+    suffixes = "".join(p.suffixes[-2:]).lower()
+    try:
+        if suffixes.endswith((".parquet", ".pq")):
+            df = pd.read_parquet(p)
+        elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
+            df = pd.read_json(p, lines=True, dtype=False)
+        elif suffixes.endswith((".tsv", ".tsv.gz")):
+            df = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=True)
+        elif suffixes.endswith((".csv", ".csv.gz", ".txt")):
+            df = pd.read_csv(p, dtype=str, keep_default_na=True)
+        else:
+            raise AnnotationsError(
+                f"{what} file {str(p)!r}: unknown extension; use .csv, .tsv, .jsonl or .parquet."
+            )
+    except pd.errors.EmptyDataError:
+        raise AnnotationsError(f"{what} file {str(p)!r} is empty.") from None
+    except ValueError as exc:
+        if isinstance(exc, AnnotationsError):
+            raise
+        raise AnnotationsError(f"{what} file {str(p)!r} could not be parsed: {exc}") from exc
+    if len(df) == 0:
+        raise AnnotationsError(f"{what} file {str(p)!r} has a header but no rows.")
+    return df
+
+
+def _normalise_ids(values: pd.Series) -> pd.Series:
+    """Map ids read as strings back to ints when every one is an integer literal.
+
+    CSV readers give strings; "007" stays a string so that ids are never altered.
+    """
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        s = values.astype(str)
+        if s.str.fullmatch(r"-?(0|[1-9][0-9]*)").all():
+            return s.astype(np.int64)
+        return s
+    if pd.api.types.is_float_dtype(values):
+        v = values.to_numpy()
+        if np.all(np.mod(v, 1) == 0):
+            return values.astype(np.int64)
+    return values
+
+
+def _first_missing_row(values: pd.Series) -> int | None:
+    mask = values.isna().to_numpy().copy()
+    if pd.api.types.is_string_dtype(values) or values.dtype == object:
+        mask |= values.astype(str).str.strip().isin(["", "nan", "NaN", "None"]).to_numpy()
+    if mask.any():
+        return int(np.flatnonzero(mask)[0])
+    return None
+
+
+def _sorted_unique(values: pd.Series) -> NDArray[Any]:
+    uniq = pd.unique(values)
+    try:
+        return np.asarray(sorted(uniq))
+    except TypeError:  # mixed types: keep first-seen order, as strings
+        return np.asarray([str(u) for u in uniq])
+
+
+@dataclass(frozen=True, eq=False)
+class Annotations:
+    """Crowd annotations as aligned integer arrays plus the id maps.
+
+    Attributes
+    ----------
+    item, worker, label : ndarray of int32, shape (n_annotations,)
+        Codes into ``item_ids``, ``worker_ids`` and ``classes``.
+    item_ids, worker_ids, classes : ndarray, shape (n_items,), (n_workers,), (n_classes,)
+        The user's ids and class names, in code order.
+    time, cost : ndarray of float, shape (n_annotations,), optional
+        Time spent and price paid per annotation, when known.
+
+    Build it with :meth:`from_frame`, :meth:`read` or :meth:`from_arrays`; the
+    constructor trusts its inputs.
+    """
+
+    item: NDArray[np.int32]
+    worker: NDArray[np.int32]
+    label: NDArray[np.int32]
+    item_ids: NDArray[Any]
+    worker_ids: NDArray[Any]
+    classes: NDArray[Any]
+    time: NDArray[np.float64] | None = None
+    cost: NDArray[np.float64] | None = None
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_annotations(self) -> int:
+        """Number of (item, worker, label) rows."""
+        return int(self.item.shape[0])
+
+    @property
+    def n_items(self) -> int:
+        return int(self.item_ids.shape[0])
+
+    @property
+    def n_workers(self) -> int:
+        return int(self.worker_ids.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.classes.shape[0])
+
+    def __len__(self) -> int:
+        return self.n_annotations
+
+    def __repr__(self) -> str:
+        return (
+            f"Annotations(n_annotations={self.n_annotations}, n_items={self.n_items}, "
+            f"n_workers={self.n_workers}, classes={list(self.classes)!r})"
+        )
+
+    # ---------------------------------------------------------- constructors
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        item: str = "item",
+        worker: str = "worker",
+        label: str = "label",
+        classes: Sequence[Any] | None = None,
+        duplicates: DuplicatePolicy = "error",
+        time: str | None = None,
+        cost: str | None = None,
+    ) -> Annotations:
+        """Validate a long table ``item, worker, label`` and encode it.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            One row per annotation. Ids and labels may be strings or integers.
+        item, worker, label : str
+            Column names.
+        classes : sequence, optional
+            The declared class list, in order. A label outside it is an error. When
+            omitted, the sorted distinct labels are the classes.
+        duplicates : {"error", "keep_last", "keep_all"}
+            What to do when one worker labeled one item more than once.
+        time, cost : str, optional
+            Columns with the time spent and the price of each annotation.
+
+        Returns
+        -------
+        Annotations
+
+        Raises
+        ------
+        AnnotationsError
+            Naming the column and first offending row: missing column, empty table,
+            missing id or label, label outside ``classes``, fewer than two classes,
+            duplicate (worker, item) under ``duplicates="error"``.
+        """
+        if duplicates not in _DUPLICATE_POLICIES:
+            raise AnnotationsError(
+                f"The 'duplicates' parameter must be one of {', '.join(map(repr, _DUPLICATE_POLICIES))}. "
+                f"Got {duplicates!r} instead."
+            )
+        if not isinstance(frame, pd.DataFrame):
+            raise AnnotationsError(f"annotations must be a pandas DataFrame; got {type(frame).__name__}.")
+        wanted = {"item": item, "worker": worker, "label": label}
+        if time is not None:
+            wanted["time"] = time
+        if cost is not None:
+            wanted["cost"] = cost
+        missing = [col for col in wanted.values() if col not in frame.columns]
+        if missing:
+            raise AnnotationsError(
+                f"annotations are missing column(s) {missing}; found columns {list(frame.columns)}. "
+                "Name the columns with item=, worker=, label= (CLI: --item-col, --worker-col, "
+                "--label-col)."
+            )
+        if len(frame) == 0:
+            raise AnnotationsError("annotations are empty: the table has no rows.")
+        df = frame[list(wanted.values())].reset_index(drop=True)
+        for role in ("item", "worker", "label"):
+            row = _first_missing_row(df[wanted[role]])
+            if row is not None:
+                raise AnnotationsError(
+                    f"column {wanted[role]!r} has a missing value (NaN or empty) at row {row}."
+                )
+        items = _normalise_ids(df[item])
+        workers = _normalise_ids(df[worker])
+        labels = _normalise_ids(df[label])
+
+        if classes is not None:
+            class_arr = np.asarray(list(classes))
+            if len(set(class_arr.tolist())) != len(class_arr):
+                raise AnnotationsError(f"declared classes contain duplicates: {list(class_arr)}.")
+            known = pd.Index(class_arr)
+            # compare as strings when the declared list and the file disagree in type
+            if known.inferred_type != pd.Index(labels).inferred_type:
+                known = pd.Index(class_arr.astype(str))
+                labels = labels.astype(str)
+            codes = known.get_indexer(labels)
+            if (codes < 0).any():
+                row = int(np.flatnonzero(codes < 0)[0])
+                raise AnnotationsError(
+                    f"column {label!r} row {row} has label {labels.iloc[row]!r}, which is not one "
+                    f"of the declared classes {list(class_arr)}."
+                )
+            label_codes = codes.astype(np.int32)
+        else:
+            class_arr = _sorted_unique(labels)
+            label_codes = pd.Index(class_arr).get_indexer(
+                labels.astype(str) if class_arr.dtype.kind == "U" else labels
+            ).astype(np.int32)
+        if len(class_arr) < 2:
+            raise AnnotationsError(
+                f"only one class ({list(class_arr)!r}) in column {label!r}: aggregation needs at "
+                "least two. Declare the full class list with classes= (CLI: --classes)."
+            )
+
+        item_ids = _sorted_unique(items)
+        worker_ids = _sorted_unique(workers)
+        item_codes = pd.Index(item_ids).get_indexer(items).astype(np.int32)
+        worker_codes = pd.Index(worker_ids).get_indexer(workers).astype(np.int32)
+        extra = {
+            k: pd.to_numeric(df[wanted[k]], errors="raise").to_numpy(np.float64)
+            for k in ("time", "cost")
+            if k in wanted
+        }
+        item_codes, worker_codes, label_codes, keep = _apply_duplicate_policy(
+            item_codes, worker_codes, label_codes, duplicates, item_ids, worker_ids, (item, worker)
+        )
+        extra = {k: v[keep] for k, v in extra.items()}
+        return cls(
+            item=item_codes,
+            worker=worker_codes,
+            label=label_codes,
+            item_ids=item_ids,
+            worker_ids=worker_ids,
+            classes=class_arr,
+            time=extra.get("time"),
+            cost=extra.get("cost"),
+        )
+
+    @classmethod
+    def read(
+        cls,
+        path: str | Path,
+        *,
+        item: str = "item",
+        worker: str = "worker",
+        label: str = "label",
+        classes: Sequence[Any] | None = None,
+        duplicates: DuplicatePolicy = "error",
+    ) -> Annotations:
+        """Read annotations from CSV, TSV, JSON Lines or Parquet (chosen by extension).
+
+        See :meth:`from_frame` for the parameters and the errors.
+        """
+        return cls.from_frame(
+            read_table(path),
+            item=item,
+            worker=worker,
+            label=label,
+            classes=classes,
+            duplicates=duplicates,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        item: ArrayLike,
+        worker: ArrayLike,
+        label: ArrayLike,
+        *,
+        classes: Sequence[Any] | None = None,
+        duplicates: DuplicatePolicy = "error",
+    ) -> Annotations:
+        """Build from three equal-length arrays of ids and labels (validated like a table)."""
+        arrays = [np.asarray(a) for a in (item, worker, label)]
+        if len({a.shape[0] for a in arrays}) != 1:
+            raise AnnotationsError(
+                f"item, worker and label must have the same length; got "
+                f"{[a.shape[0] for a in arrays]}."
+            )
+        frame = pd.DataFrame({"item": arrays[0], "worker": arrays[1], "label": arrays[2]})
+        return cls.from_frame(frame, classes=classes, duplicates=duplicates)
+
+    @classmethod
+    def from_codes(
+        cls,
+        item: ArrayLike,
+        worker: ArrayLike,
+        label: ArrayLike,
+        *,
+        n_items: int,
+        n_workers: int,
+        n_classes: int,
+    ) -> Annotations:
+        """Wrap integer codes that are already ``0..n-1`` (the simulator's fast path).
+
+        Ids become ``0..n_items-1`` etc. Only the code ranges are checked.
+        """
+        i = np.asarray(item, dtype=np.int32)
+        w = np.asarray(worker, dtype=np.int32)
+        y = np.asarray(label, dtype=np.int32)
+        for name, arr, n in (("item", i, n_items), ("worker", w, n_workers), ("label", y, n_classes)):
+            if arr.shape != i.shape:
+                raise AnnotationsError(f"{name} codes have shape {arr.shape}, expected {i.shape}.")
+            if arr.size and (arr.min() < 0 or arr.max() >= n):
+                bad = int(np.flatnonzero((arr < 0) | (arr >= n))[0])
+                raise AnnotationsError(f"{name} code {arr[bad]} at row {bad} is outside 0..{n - 1}.")
+        if n_classes < 2:
+            raise AnnotationsError("aggregation needs at least two classes.")
+        return cls(
+            item=i,
+            worker=w,
+            label=y,
+            item_ids=np.arange(n_items),
+            worker_ids=np.arange(n_workers),
+            classes=np.arange(n_classes),
+        )
+
+    # ---------------------------------------------------------------- views
+    def to_frame(self) -> pd.DataFrame:
+        """Return the annotations as a long table with the user's ids and class names."""
+        out = pd.DataFrame(
+            {
+                "item": self.item_ids[self.item],
+                "worker": self.worker_ids[self.worker],
+                "label": self.classes[self.label],
+            }
+        )
+        if self.time is not None:
+            out["time"] = self.time
+        if self.cost is not None:
+            out["cost"] = self.cost
+        return out
+
+    def subset(self, mask: NDArray[np.bool_]) -> Annotations:
+        """Return the annotations selected by a boolean mask, keeping every id map.
+
+        Items, workers and classes keep their codes, so results stay aligned with
+        the full set (an item with no annotation left gets the prior).
+        """
+        m = np.asarray(mask, dtype=bool)
+        return Annotations(
+            item=self.item[m],
+            worker=self.worker[m],
+            label=self.label[m],
+            item_ids=self.item_ids,
+            worker_ids=self.worker_ids,
+            classes=self.classes,
+            time=None if self.time is None else self.time[m],
+            cost=None if self.cost is None else self.cost[m],
+        )
+
+    def answer_matrix(self) -> sp.csr_matrix:
+        """The one-hot answer matrix ``S``, shape (n_items, n_workers * n_classes).
+
+        ``S[i, w * K + l]`` counts how often worker ``w`` gave label ``l`` to item
+        ``i``. Dawid-Skene's E-step is ``S @ log(pi)`` and its M-step ``S.T @ T``.
+        Cached: built once per ``Annotations``.
+        """
+        if "S" not in self._cache:
+            k = self.n_classes
+            cols = self.worker.astype(np.int64) * k + self.label
+            data = np.ones(self.n_annotations, dtype=np.float64)
+            s = sp.csr_matrix(
+                (data, (self.item, cols)), shape=(self.n_items, self.n_workers * k)
+            )
+            s.sum_duplicates()
+            self._cache["S"] = s
+        s_out: sp.csr_matrix = self._cache["S"]
+        return s_out
+
+    def answer_matrix_t(self) -> sp.csr_matrix:
+        """``answer_matrix().T`` in CSR form (cached), for the M-step products."""
+        if "ST" not in self._cache:
+            self._cache["ST"] = self.answer_matrix().T.tocsr()
+        st: sp.csr_matrix = self._cache["ST"]
+        return st
+
+    def vote_counts(self) -> NDArray[np.float64]:
+        """Votes per item and class, shape (n_items, n_classes)."""
+        if "votes" not in self._cache:
+            k = self.n_classes
+            flat = np.bincount(
+                self.item.astype(np.int64) * k + self.label, minlength=self.n_items * k
+            )
+            self._cache["votes"] = flat.reshape(self.n_items, k).astype(np.float64)
+        votes: NDArray[np.float64] = self._cache["votes"]
+        return votes
+
+    def annotations_per_item(self) -> NDArray[np.int64]:
+        """Number of annotations each item received, shape (n_items,)."""
+        return np.bincount(self.item, minlength=self.n_items)
+
+    def annotations_per_worker(self) -> NDArray[np.int64]:
+        """Number of annotations each worker gave, shape (n_workers,)."""
+        return np.bincount(self.worker, minlength=self.n_workers)
+
+    # ------------------------------------------------------------------ gold
+    def encode_gold(self, gold: Any) -> NDArray[np.int32]:
+        """Return gold class codes per item, shape (n_items,), ``-1`` where unknown.
+
+        ``gold`` is a mapping or Series ``item -> label``, a DataFrame with columns
+        ``item, label``, or ``None`` (all ``-1``).
+
+        Raises
+        ------
+        AnnotationsError
+            For a gold item that has no annotation, a gold label outside the classes,
+            a missing value, or the same item twice with different labels.
+        """
+        codes = np.full(self.n_items, -1, dtype=np.int32)
+        if gold is None:
+            return codes
+        if isinstance(gold, np.ndarray) and gold.shape == (self.n_items,) and gold.dtype.kind == "i":
+            if gold.min() < -1 or gold.max() >= self.n_classes:
+                raise AnnotationsError("gold codes must be -1 (unknown) or in 0..n_classes-1.")
+            return gold.astype(np.int32)
+        frame = _gold_frame(gold)
+        for col in ("item", "label"):
+            row = _first_missing_row(frame[col])
+            if row is not None:
+                raise AnnotationsError(f"gold column {col!r} has a missing value at row {row}.")
+        g_items = _normalise_ids(frame["item"])
+        g_labels = _normalise_ids(frame["label"])
+        item_index = pd.Index(self.item_ids)
+        if item_index.inferred_type != pd.Index(g_items).inferred_type:
+            item_index = pd.Index(self.item_ids.astype(str))
+            g_items = g_items.astype(str)
+        idx = item_index.get_indexer(g_items)
+        if (idx < 0).any():
+            row = int(np.flatnonzero(idx < 0)[0])
+            n_bad = int((idx < 0).sum())
+            raise AnnotationsError(
+                f"gold row {row} names item {g_items.iloc[row]!r}, which has no annotation "
+                f"({n_bad} unknown gold item(s) in all)."
+            )
+        class_index = pd.Index(self.classes)
+        if class_index.inferred_type != pd.Index(g_labels).inferred_type:
+            class_index = pd.Index(self.classes.astype(str))
+            g_labels = g_labels.astype(str)
+        lab = class_index.get_indexer(g_labels)
+        if (lab < 0).any():
+            row = int(np.flatnonzero(lab < 0)[0])
+            raise AnnotationsError(
+                f"gold row {row} has label {g_labels.iloc[row]!r}, which is not one of the classes "
+                f"{list(self.classes)}."
+            )
+        order = np.argsort(idx, kind="stable")
+        dup = np.flatnonzero(
+            (np.diff(idx[order]) == 0) & (np.diff(lab[order]) != 0)
+        )
+        if dup.size:
+            row = int(order[dup[0] + 1])
+            raise AnnotationsError(
+                f"gold row {row} gives item {g_items.iloc[row]!r} a second, different label."
+            )
+        codes[idx] = lab
+        return codes
+
+
+def _gold_frame(gold: Any) -> pd.DataFrame:
+    if isinstance(gold, pd.DataFrame):
+        if not {"item", "label"} <= set(gold.columns):
+            raise AnnotationsError(
+                f"gold is missing column(s) {sorted({'item', 'label'} - set(gold.columns))}; "
+                f"found {list(gold.columns)}."
+            )
+        return gold[["item", "label"]].reset_index(drop=True)
+    if isinstance(gold, pd.Series):
+        return pd.DataFrame({"item": gold.index.to_numpy(), "label": gold.to_numpy()})
+    if isinstance(gold, Mapping):
+        return pd.DataFrame({"item": list(gold.keys()), "label": list(gold.values())})
+    raise AnnotationsError(
+        f"gold must be a DataFrame (item, label), a Series or a dict; got {type(gold).__name__}."
+    )
+
+
+def read_gold(
+    path: str | Path, *, item: str = "item", label: str = "label"
+) -> pd.DataFrame:
+    """Read gold labels (columns ``item, label``) from CSV, JSON Lines or Parquet."""
+    df = read_table(path, what="gold")
+    missing = [c for c in (item, label) if c not in df.columns]
+    if missing:
+        raise AnnotationsError(
+            f"gold file {str(path)!r} is missing column(s) {missing}; found {list(df.columns)}."
+        )
+    return df[[item, label]].rename(columns={item: "item", label: "label"})
+
+
+def _apply_duplicate_policy(
+    item: NDArray[np.int32],
+    worker: NDArray[np.int32],
+    label: NDArray[np.int32],
+    policy: str,
+    item_ids: NDArray[Any],
+    worker_ids: NDArray[Any],
+    columns: tuple[str, str],
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.intp]]:
+    """Resolve repeated (worker, item) pairs; return the kept arrays and kept row indices."""
+    keep_all = np.arange(item.shape[0])
+    if policy == "keep_all":
+        return item, worker, label, keep_all
+    key = item.astype(np.int64) * max(len(worker_ids), 1) + worker
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    repeated = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
+    if repeated.size == 0:
+        return item, worker, label, keep_all
+    if policy == "error":
+        # report the earliest row that repeats an earlier (worker, item) pair
+        first_dup = int(order[repeated + 1].min())
+        raise AnnotationsError(
+            f"worker {worker_ids[worker[first_dup]]!r} labeled item {item_ids[item[first_dup]]!r} "
+            f"more than once (first repeat at row {first_dup}, columns {columns[1]!r}, "
+            f"{columns[0]!r}; {repeated.size} repeat(s) in all). Choose duplicates='keep_last' or "
+            "'keep_all' (CLI: --duplicates)."
+        )
+    # keep_last: the last row of each run of equal keys in the stable order
+    last_of_run = np.ones(sorted_key.shape[0], dtype=bool)
+    last_of_run[:-1] = sorted_key[1:] != sorted_key[:-1]
+    kept = np.sort(order[last_of_run])
+    return item[kept], worker[kept], label[kept], kept

@@ -1,0 +1,15 @@
+"""The ``labelwise`` command line. Each command lives in its own module and registers
+itself on :data:`labelwise.cli._app.app`; importing the module is what adds it."""
+
+from __future__ import annotations
+
+from labelwise.cli import aggregate as _aggregate  # noqa: F401
+from labelwise.cli import demo as _demo  # noqa: F401
+from labelwise.cli._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``labelwise`` script."""
+    app()

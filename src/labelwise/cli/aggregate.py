@@ -1,0 +1,139 @@
+"""``labelwise aggregate`` and ``labelwise annotators``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from labelwise.aggregate import METHODS, make_aggregator
+from labelwise.agreement import annotator_quality, fleiss_kappa, krippendorff_alpha
+from labelwise.annotations import Annotations, read_gold
+from labelwise.cli._app import app
+from labelwise.cli._common import console, print_frame, print_summary, run_or_exit
+from labelwise.io import write_frame
+
+ItemCol = Annotated[str, typer.Option("--item-col", help="Column holding the item id.")]
+WorkerCol = Annotated[str, typer.Option("--worker-col", help="Column holding the annotator id.")]
+LabelCol = Annotated[str, typer.Option("--label-col", help="Column holding the label.")]
+Classes = Annotated[
+    str | None,
+    typer.Option("--classes", help="Comma-separated declared class list; labels outside it are errors."),
+]
+Duplicates = Annotated[
+    str,
+    typer.Option(
+        "--duplicates",
+        help="When one annotator labeled an item twice: error, keep_last or keep_all.",
+    ),
+]
+Gold = Annotated[
+    Path | None, typer.Option("--gold", help="Known answers: a file with columns item, label.")
+]
+
+
+def _load(
+    file: Path, item: str, worker: str, label: str, classes: str | None, duplicates: str
+) -> Annotations:
+    declared = [c.strip() for c in classes.split(",")] if classes else None
+    return Annotations.read(
+        file,
+        item=item,
+        worker=worker,
+        label=label,
+        classes=declared,
+        duplicates=duplicates,  # type: ignore[arg-type]
+    )
+
+
+@app.command()
+def aggregate(
+    file: Annotated[Path, typer.Argument(help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label.")],
+    method: Annotated[
+        str, typer.Option("--method", "-m", help=f"Aggregation method: {', '.join(METHODS)}.")
+    ] = "ds",
+    gold: Gold = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write one row per item here (.csv, .parquet, .jsonl).")
+    ] = None,
+    item_col: ItemCol = "item",
+    worker_col: WorkerCol = "worker",
+    label_col: LabelCol = "label",
+    classes: Classes = None,
+    duplicates: Duplicates = "error",
+) -> None:
+    """Turn noisy crowd answers into one label per item.
+
+    Writes item, label, confidence, n_annotations, agreement per item and prints a
+    summary. Example: labelwise aggregate annotations.csv --method ds -o labels.csv
+    """
+
+    def _run() -> None:
+        ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
+        gold_df = read_gold(gold) if gold is not None else None
+        model = make_aggregator(method).fit(ann, gold=gold_df)
+        frame = model.to_frame()
+        if output is not None:
+            write_frame(frame, output)
+        summary = {
+            "items": ann.n_items,
+            "annotators": ann.n_workers,
+            "annotations": ann.n_annotations,
+            "classes": ann.n_classes,
+            "method": method,
+            "iterations": getattr(model, "n_iter_", 1),
+            "mean agreement": float(np.nanmean(model.agreement_)),
+            "mean confidence": float(frame["confidence"].mean()),
+            "Fleiss' kappa": fleiss_kappa(ann),
+            "Krippendorff's alpha": krippendorff_alpha(ann),
+        }
+        if gold_df is not None:
+            summary["gold items"] = int((ann.encode_gold(gold_df) >= 0).sum())
+        if "tied" in frame:
+            summary["tied items"] = int(frame["tied"].sum())
+        print_summary(summary, title="Aggregation")
+        if output is not None:
+            console.print(f"wrote {len(frame)} rows to {output}")
+        else:
+            print_frame(frame, title="Consensus (first rows)", max_rows=10)
+
+    run_or_exit(_run)
+
+
+@app.command()
+def annotators(
+    file: Annotated[Path, typer.Argument(help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label.")],
+    gold: Gold = None,
+    method: Annotated[str, typer.Option("--method", "-m", help="Consensus the agreement is measured against.")] = "ds",
+    min_items: Annotated[int, typer.Option("--min-items", help="Fewer items than this: no confident score.")] = 10,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the table as CSV here.")] = None,
+    item_col: ItemCol = "item",
+    worker_col: WorkerCol = "worker",
+    label_col: LabelCol = "label",
+    classes: Classes = None,
+    duplicates: Duplicates = "error",
+) -> None:
+    """Score every annotator, worst first: agreement with the consensus and accuracy on gold.
+
+    Annotators with fewer than --min-items items get no confident score; the note
+    column says so. Example: labelwise annotators annotations.csv --gold gold.csv -o quality.csv
+    """
+
+    def _run() -> None:
+        ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
+        gold_df = read_gold(gold) if gold is not None else None
+        model = make_aggregator(method).fit(ann, gold=gold_df)
+        quality = annotator_quality(ann, model.label_codes_, gold=gold_df, min_items=min_items)
+        quality = quality.merge(model.skill_frame().rename(columns={"skill": f"{method} skill"}), on="worker")
+        if output is not None:
+            write_frame(quality, output)
+        print_frame(quality.drop(columns=["agreement_low", "agreement_high"]), title="Annotator quality, worst first")
+        n_unrel = int((~quality["reliable"]).sum())
+        if n_unrel:
+            console.print(f"{n_unrel} annotator(s) with fewer than {min_items} items have no confident score.")
+        if output is not None:
+            console.print(f"wrote {len(quality)} rows to {output}")
+
+    run_or_exit(_run)
