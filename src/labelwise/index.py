@@ -98,7 +98,7 @@ class NeighborIndex:
             index.hnsw.efConstruction = max(40, self.hnsw_m * 2)
             index.hnsw.efSearch = self.ef_search
         else:
-            nlist = max(1, min(4096, int(np.sqrt(n) * 4)))
+            nlist = max(1, min(4096, n // 40, int(np.sqrt(n) * 4)))
             quant = faiss.IndexFlatIP(d) if ip else faiss.IndexFlatL2(d)
             index = faiss.IndexIVFFlat(quant, d, nlist, metric)
             rng = np.random.default_rng(0)
@@ -106,6 +106,8 @@ class NeighborIndex:
             index.train(sample)
             index.nprobe = max(1, nlist // 16)
         index.add(data)
+        if kind == "ivf":
+            index.make_direct_map()
         self.index_ = index
         self.kind_ = kind
         self.n_ = n
