@@ -76,7 +76,9 @@ def check_random_state(seed: Any) -> np.random.Generator:
     )
 
 
-def check_proba(proba: ArrayLike, name: str = "proba", *, atol: float = 1e-4) -> NDArray[np.float64]:
+def check_proba(
+    proba: ArrayLike, name: str = "proba", *, atol: float = 1e-4
+) -> NDArray[np.float64]:
     """Return ``proba`` as an ``(n, K)`` float array whose rows are distributions.
 
     Raises :class:`InputError` naming the first bad row: not 2-D, NaN, negative,
@@ -84,7 +86,9 @@ def check_proba(proba: ArrayLike, name: str = "proba", *, atol: float = 1e-4) ->
     """
     p = np.asarray(proba, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] < 2:
-        raise InputError(f"{name} must be a 2-D array (n_samples, n_classes >= 2); got shape {p.shape}.")
+        raise InputError(
+            f"{name} must be a 2-D array (n_samples, n_classes >= 2); got shape {p.shape}."
+        )
     bad = ~np.isfinite(p).all(axis=1) | (p < 0).any(axis=1) | (np.abs(p.sum(axis=1) - 1) > atol)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -99,7 +103,9 @@ def check_features(X: ArrayLike, name: str = "X") -> NDArray[np.floating[Any]]:
     """Return ``X`` as a 2-D float array, naming the first row with a NaN or infinity."""
     arr = np.asarray(X)
     if arr.ndim != 2:
-        raise InputError(f"{name} must be a 2-D array (n_samples, n_features); got shape {arr.shape}.")
+        raise InputError(
+            f"{name} must be a 2-D array (n_samples, n_features); got shape {arr.shape}."
+        )
     if arr.shape[0] == 0:
         raise InputError(f"{name} is empty (0 rows).")
     if not np.issubdtype(arr.dtype, np.floating):
@@ -108,7 +114,9 @@ def check_features(X: ArrayLike, name: str = "X") -> NDArray[np.floating[Any]]:
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         col = int(np.flatnonzero(~np.isfinite(arr[row]))[0])
-        raise InputError(f"{name} has a non-finite value at row {row}, column {col}: {arr[row, col]}.")
+        raise InputError(
+            f"{name} has a non-finite value at row {row}, column {col}: {arr[row, col]}."
+        )
     return arr
 
 

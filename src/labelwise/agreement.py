@@ -42,7 +42,9 @@ def _check_codes(annotations: Annotations, labels: ArrayLike, name: str) -> NDAr
             f"{name} must have one entry per item ({annotations.n_items}); got shape {codes.shape}."
         )
     if codes.dtype.kind not in "iu":
-        raise InputError(f"{name} must be integer class codes (-1 for none); got dtype {codes.dtype}.")
+        raise InputError(
+            f"{name} must be integer class codes (-1 for none); got dtype {codes.dtype}."
+        )
     return codes.astype(np.int64)
 
 
@@ -150,9 +152,9 @@ def annotator_quality(
             "note": note,
         }
     )
-    return frame.sort_values(["reliable", "quality"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
+    return frame.sort_values(
+        ["reliable", "quality"], ascending=[False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def fleiss_kappa(annotations: Annotations) -> float:
@@ -258,7 +260,11 @@ def pairwise_cohen_kappa(annotations: Annotations, *, min_overlap: int = 10) -> 
     p_o = np.trace(dense, axis1=1, axis2=2) / shared
     p_e = (dense.sum(axis=2) * dense.sum(axis=1)).sum(axis=1) / shared**2
     with np.errstate(invalid="ignore", divide="ignore"):
-        kappa = np.where(np.isclose(p_e, 1.0), np.where(np.isclose(p_o, 1.0), 1.0, np.nan), (p_o - p_e) / (1 - p_e))
+        kappa = np.where(
+            np.isclose(p_e, 1.0),
+            np.where(np.isclose(p_o, 1.0), 1.0, np.nan),
+            (p_o - p_e) / (1 - p_e),
+        )
     frame = pd.DataFrame(
         {
             "worker_a": annotations.worker_ids[uniq // w],

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,6 +96,30 @@ def _first_missing_row(values: pd.Series) -> int | None:
     return None
 
 
+def _py(value: Any) -> Any:
+    """A numpy scalar as the plain Python value, so messages show 'w1', not np.str_('w1')."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _factorize(values: pd.Series) -> tuple[NDArray[np.int32], NDArray[Any]]:
+    """Codes and sorted distinct values in one pass (first-seen order if unsortable).
+
+    Integer ids in a compact range take an O(n) counting path (no hashing, no sort).
+    """
+    arr = values.to_numpy()
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo <= 4 * arr.size + 1024:
+            present = np.bincount(arr - lo, minlength=hi - lo + 1) > 0
+            rank = np.cumsum(present) - 1
+            return rank[arr - lo].astype(np.int32), np.flatnonzero(present) + lo
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+    except TypeError:  # mixed types cannot be sorted
+        codes, uniques = pd.factorize(values.astype(str), sort=False)
+    return codes.astype(np.int32), np.asarray(uniques)
+
+
 def _sorted_unique(values: pd.Series) -> NDArray[Any]:
     uniq = pd.unique(values)
     try:
@@ -156,7 +179,7 @@ class Annotations:
     def __repr__(self) -> str:
         return (
             f"Annotations(n_annotations={self.n_annotations}, n_items={self.n_items}, "
-            f"n_workers={self.n_workers}, classes={list(self.classes)!r})"
+            f"n_workers={self.n_workers}, classes={self.classes.tolist()!r})"
         )
 
     # ---------------------------------------------------------- constructors
@@ -206,7 +229,9 @@ class Annotations:
                 f"Got {duplicates!r} instead."
             )
         if not isinstance(frame, pd.DataFrame):
-            raise AnnotationsError(f"annotations must be a pandas DataFrame; got {type(frame).__name__}.")
+            raise AnnotationsError(
+                f"annotations must be a pandas DataFrame; got {type(frame).__name__}."
+            )
         wanted = {"item": item, "worker": worker, "label": label}
         if time is not None:
             wanted["time"] = time
@@ -235,7 +260,9 @@ class Annotations:
         if classes is not None:
             class_arr = np.asarray(list(classes))
             if len(set(class_arr.tolist())) != len(class_arr):
-                raise AnnotationsError(f"declared classes contain duplicates: {list(class_arr)}.")
+                raise AnnotationsError(
+                    f"declared classes contain duplicates: {class_arr.tolist()}."
+                )
             known = pd.Index(class_arr)
             # compare as strings when the declared list and the file disagree in type
             if known.inferred_type != pd.Index(labels).inferred_type:
@@ -245,25 +272,25 @@ class Annotations:
             if (codes < 0).any():
                 row = int(np.flatnonzero(codes < 0)[0])
                 raise AnnotationsError(
-                    f"column {label!r} row {row} has label {labels.iloc[row]!r}, which is not one "
-                    f"of the declared classes {list(class_arr)}."
+                    f"column {label!r} row {row} has label {_py(labels.iloc[row])!r}, which is not one "
+                    f"of the declared classes {class_arr.tolist()}."
                 )
             label_codes = codes.astype(np.int32)
         else:
             class_arr = _sorted_unique(labels)
-            label_codes = pd.Index(class_arr).get_indexer(
-                labels.astype(str) if class_arr.dtype.kind == "U" else labels
-            ).astype(np.int32)
+            label_codes = (
+                pd.Index(class_arr)
+                .get_indexer(labels.astype(str) if class_arr.dtype.kind == "U" else labels)
+                .astype(np.int32)
+            )
         if len(class_arr) < 2:
             raise AnnotationsError(
-                f"only one class ({list(class_arr)!r}) in column {label!r}: aggregation needs at "
-                "least two. Declare the full class list with classes= (CLI: --classes)."
+                f"only one class ({class_arr.tolist()!r}) in column {label!r}: aggregation needs "
+                "at least two. Declare the full class list with classes= (CLI: --classes)."
             )
 
-        item_ids = _sorted_unique(items)
-        worker_ids = _sorted_unique(workers)
-        item_codes = pd.Index(item_ids).get_indexer(items).astype(np.int32)
-        worker_codes = pd.Index(worker_ids).get_indexer(workers).astype(np.int32)
+        item_codes, item_ids = _factorize(items)
+        worker_codes, worker_ids = _factorize(workers)
         extra = {
             k: pd.to_numeric(df[wanted[k]], errors="raise").to_numpy(np.float64)
             for k in ("time", "cost")
@@ -346,12 +373,18 @@ class Annotations:
         i = np.asarray(item, dtype=np.int32)
         w = np.asarray(worker, dtype=np.int32)
         y = np.asarray(label, dtype=np.int32)
-        for name, arr, n in (("item", i, n_items), ("worker", w, n_workers), ("label", y, n_classes)):
+        for name, arr, n in (
+            ("item", i, n_items),
+            ("worker", w, n_workers),
+            ("label", y, n_classes),
+        ):
             if arr.shape != i.shape:
                 raise AnnotationsError(f"{name} codes have shape {arr.shape}, expected {i.shape}.")
             if arr.size and (arr.min() < 0 or arr.max() >= n):
                 bad = int(np.flatnonzero((arr < 0) | (arr >= n))[0])
-                raise AnnotationsError(f"{name} code {arr[bad]} at row {bad} is outside 0..{n - 1}.")
+                raise AnnotationsError(
+                    f"{name} code {arr[bad]} at row {bad} is outside 0..{n - 1}."
+                )
         if n_classes < 2:
             raise AnnotationsError("aggregation needs at least two classes.")
         return cls(
@@ -397,30 +430,30 @@ class Annotations:
             cost=None if self.cost is None else self.cost[m],
         )
 
-    def answer_matrix(self) -> sp.csr_matrix:
+    def answer_matrix(self, dtype: Any = np.float64) -> sp.csr_matrix:
         """The one-hot answer matrix ``S``, shape (n_items, n_workers * n_classes).
 
         ``S[i, w * K + l]`` counts how often worker ``w`` gave label ``l`` to item
         ``i``. Dawid-Skene's E-step is ``S @ log(pi)`` and its M-step ``S.T @ T``.
-        Cached: built once per ``Annotations``.
+        Cached per ``dtype``: built once per ``Annotations``.
         """
-        if "S" not in self._cache:
+        key = ("S", np.dtype(dtype).str)
+        if key not in self._cache:
             k = self.n_classes
             cols = self.worker.astype(np.int64) * k + self.label
-            data = np.ones(self.n_annotations, dtype=np.float64)
-            s = sp.csr_matrix(
-                (data, (self.item, cols)), shape=(self.n_items, self.n_workers * k)
-            )
+            data = np.ones(self.n_annotations, dtype=dtype)
+            s = sp.csr_matrix((data, (self.item, cols)), shape=(self.n_items, self.n_workers * k))
             s.sum_duplicates()
-            self._cache["S"] = s
-        s_out: sp.csr_matrix = self._cache["S"]
+            self._cache[key] = s
+        s_out: sp.csr_matrix = self._cache[key]
         return s_out
 
-    def answer_matrix_t(self) -> sp.csr_matrix:
+    def answer_matrix_t(self, dtype: Any = np.float64) -> sp.csr_matrix:
         """``answer_matrix().T`` in CSR form (cached), for the M-step products."""
-        if "ST" not in self._cache:
-            self._cache["ST"] = self.answer_matrix().T.tocsr()
-        st: sp.csr_matrix = self._cache["ST"]
+        key = ("ST", np.dtype(dtype).str)
+        if key not in self._cache:
+            self._cache[key] = self.answer_matrix(dtype).T.tocsr()
+        st: sp.csr_matrix = self._cache[key]
         return st
 
     def vote_counts(self) -> NDArray[np.float64]:
@@ -458,7 +491,11 @@ class Annotations:
         codes = np.full(self.n_items, -1, dtype=np.int32)
         if gold is None:
             return codes
-        if isinstance(gold, np.ndarray) and gold.shape == (self.n_items,) and gold.dtype.kind == "i":
+        if (
+            isinstance(gold, np.ndarray)
+            and gold.shape == (self.n_items,)
+            and gold.dtype.kind == "i"
+        ):
             if gold.min() < -1 or gold.max() >= self.n_classes:
                 raise AnnotationsError("gold codes must be -1 (unknown) or in 0..n_classes-1.")
             return gold.astype(np.int32)
@@ -478,7 +515,7 @@ class Annotations:
             row = int(np.flatnonzero(idx < 0)[0])
             n_bad = int((idx < 0).sum())
             raise AnnotationsError(
-                f"gold row {row} names item {g_items.iloc[row]!r}, which has no annotation "
+                f"gold row {row} names item {_py(g_items.iloc[row])!r}, which has no annotation "
                 f"({n_bad} unknown gold item(s) in all)."
             )
         class_index = pd.Index(self.classes)
@@ -489,17 +526,15 @@ class Annotations:
         if (lab < 0).any():
             row = int(np.flatnonzero(lab < 0)[0])
             raise AnnotationsError(
-                f"gold row {row} has label {g_labels.iloc[row]!r}, which is not one of the classes "
-                f"{list(self.classes)}."
+                f"gold row {row} has label {_py(g_labels.iloc[row])!r}, which is not one of the "
+                f"classes {self.classes.tolist()}."
             )
         order = np.argsort(idx, kind="stable")
-        dup = np.flatnonzero(
-            (np.diff(idx[order]) == 0) & (np.diff(lab[order]) != 0)
-        )
+        dup = np.flatnonzero((np.diff(idx[order]) == 0) & (np.diff(lab[order]) != 0))
         if dup.size:
             row = int(order[dup[0] + 1])
             raise AnnotationsError(
-                f"gold row {row} gives item {g_items.iloc[row]!r} a second, different label."
+                f"gold row {row} gives item {_py(g_items.iloc[row])!r} a second, different label."
             )
         codes[idx] = lab
         return codes
@@ -522,9 +557,7 @@ def _gold_frame(gold: Any) -> pd.DataFrame:
     )
 
 
-def read_gold(
-    path: str | Path, *, item: str = "item", label: str = "label"
-) -> pd.DataFrame:
+def read_gold(path: str | Path, *, item: str = "item", label: str = "label") -> pd.DataFrame:
     """Read gold labels (columns ``item, label``) from CSV, JSON Lines or Parquet."""
     df = read_table(path, what="gold")
     missing = [c for c in (item, label) if c not in df.columns]
@@ -548,6 +581,14 @@ def _apply_duplicate_policy(
     keep_all = np.arange(item.shape[0])
     if policy == "keep_all":
         return item, worker, label, keep_all
+    # fast check: a CSR matrix of (item, worker) loses entries when pairs repeat
+    pairs = sp.csr_matrix(
+        (np.ones(item.shape[0], dtype=np.int8), (item, worker)),
+        shape=(len(item_ids), max(len(worker_ids), 1)),
+    )
+    pairs.sum_duplicates()
+    if pairs.nnz == item.shape[0]:
+        return item, worker, label, keep_all
     key = item.astype(np.int64) * max(len(worker_ids), 1) + worker
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
@@ -558,7 +599,8 @@ def _apply_duplicate_policy(
         # report the earliest row that repeats an earlier (worker, item) pair
         first_dup = int(order[repeated + 1].min())
         raise AnnotationsError(
-            f"worker {worker_ids[worker[first_dup]]!r} labeled item {item_ids[item[first_dup]]!r} "
+            f"worker {_py(worker_ids[worker[first_dup]])!r} labeled item "
+            f"{_py(item_ids[item[first_dup]])!r} "
             f"more than once (first repeat at row {first_dup}, columns {columns[1]!r}, "
             f"{columns[0]!r}; {repeated.size} repeat(s) in all). Choose duplicates='keep_last' or "
             "'keep_all' (CLI: --duplicates)."

@@ -31,8 +31,8 @@ from labelwise.simulate import (
 )
 
 __all__ = [
-    "CrowdDataset",
     "FASHION_MNIST_DIR",
+    "CrowdDataset",
     "load_crowd",
     "load_digits_crowd",
     "load_fashion_mnist",

@@ -140,11 +140,15 @@ class NeighborIndex:
         dist[idx < 0] = np.inf
         return dist, idx.astype(np.int64)
 
-    def neighbors_of_indexed(self, rows: ArrayLike, k: int) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    def neighbors_of_indexed(
+        self, rows: ArrayLike, k: int
+    ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
         """The ``k`` nearest *other* indexed rows of indexed rows ``rows`` (self excluded)."""
         check_is_fitted(self, "index_")
         r = np.asarray(rows, dtype=np.int64)
-        vecs = self.index_.reconstruct_batch(r) if hasattr(self.index_, "reconstruct_batch") else None
+        vecs = (
+            self.index_.reconstruct_batch(r) if hasattr(self.index_, "reconstruct_batch") else None
+        )
         if vecs is None:  # pragma: no cover - every index kind used here can reconstruct
             raise InputError("this index cannot return its stored vectors.")
         scores, idx = self.index_.search(np.ascontiguousarray(vecs, dtype=np.float32), k + 1)

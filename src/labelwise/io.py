@@ -20,7 +20,9 @@ from labelwise.errors import InputError
 __all__ = ["atomic_write", "read_features", "read_labels", "write_frame"]
 
 
-def read_features(path: str | Path, *, id_column: str | None = None) -> tuple[NDArray[Any], NDArray[np.float64]]:
+def read_features(
+    path: str | Path, *, id_column: str | None = None
+) -> tuple[NDArray[Any], NDArray[np.float64]]:
     """Read a feature matrix; return ``(ids, X)``.
 
     ``.npy`` holds the matrix alone (ids are row numbers); ``.npz`` an array
@@ -59,13 +61,17 @@ def read_features(path: str | Path, *, id_column: str | None = None) -> tuple[ND
     if X.ndim != 2:
         X = X.reshape(X.shape[0], -1) if X.ndim > 2 else X
     if X.ndim != 2:
-        raise InputError(f"features in {str(p)!r} must be 2-D (rows x features); got shape {X.shape}.")
+        raise InputError(
+            f"features in {str(p)!r} must be 2-D (rows x features); got shape {X.shape}."
+        )
     X = X.astype(np.float64, copy=False)
     finite = np.isfinite(X).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         col_i = int(np.flatnonzero(~np.isfinite(X[row]))[0])
-        raise InputError(f"features in {str(p)!r} have a NaN or infinite value at row {row}, column {col_i}.")
+        raise InputError(
+            f"features in {str(p)!r} have a NaN or infinite value at row {row}, column {col_i}."
+        )
     if ids is None:
         ids = np.arange(X.shape[0])
     return ids, X
@@ -93,7 +99,9 @@ def read_labels(path: str | Path, *, column: str = "label", n_rows: int | None =
                 )
         s = df[column].reset_index(drop=True)
     if n_rows is not None and len(s) != n_rows:
-        raise InputError(f"labels file {str(p)!r} has {len(s)} rows but the features have {n_rows}.")
+        raise InputError(
+            f"labels file {str(p)!r} has {len(s)} rows but the features have {n_rows}."
+        )
     return s
 
 

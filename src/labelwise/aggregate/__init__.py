@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelwise.aggregate._base import BaseAggregator, ConvergenceWarning
+from labelwise.aggregate._base import BaseAggregator, ConvergenceWarning, IdentifiabilityWarning
 from labelwise.aggregate.dawid_skene import DawidSkene, OneCoinDawidSkene
 from labelwise.aggregate.glad import GLAD
 from labelwise.aggregate.mace import MACE
@@ -23,6 +23,7 @@ __all__ = [
     "BaseAggregator",
     "ConvergenceWarning",
     "DawidSkene",
+    "IdentifiabilityWarning",
     "MajorityVote",
     "OneCoinDawidSkene",
     "WeightedMajorityVote",

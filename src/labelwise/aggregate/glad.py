@@ -13,6 +13,7 @@ from labelwise.aggregate._base import (
     clamp_gold,
     class_prior,
     gold_log_likelihood,
+    has_converged,
     normalise_rows,
     vote_share,
 )
@@ -36,7 +37,7 @@ class GLAD(BaseAggregator):
     max_iter : int
         Maximum EM iterations.
     tol : float
-        Relative change of the log-likelihood that stops EM.
+        Change of the log-likelihood per annotation that stops EM.
     m_step_iter : int
         L-BFGS iterations per M-step.
     smoothing : float
@@ -53,7 +54,12 @@ class GLAD(BaseAggregator):
     """
 
     def __init__(
-        self, *, max_iter: int = 100, tol: float = 1e-6, m_step_iter: int = 25, smoothing: float = 0.01
+        self,
+        *,
+        max_iter: int = 100,
+        tol: float = 1e-5,
+        m_step_iter: int = 25,
+        smoothing: float = 0.01,
     ):
         self.max_iter = max_iter
         self.tol = tol
@@ -79,7 +85,9 @@ class GLAD(BaseAggregator):
         self.converged_ = False
         log_k1 = np.log(k - 1)
 
-        def neg_q(params: NDArray[np.float64], p: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        def neg_q(
+            params: NDArray[np.float64], p: NDArray[np.float64]
+        ) -> tuple[float, NDArray[np.float64]]:
             a, bb = params[:n_workers], params[n_workers:]
             beta = np.exp(bb)
             x = a[worker] * beta[item]
@@ -112,7 +120,7 @@ class GLAD(BaseAggregator):
             clamp_gold(post, gold)
             history.append(gold_log_likelihood(log_unnorm, lse, gold))
             self.n_iter_ = it
-            if it > 1 and abs(history[-1] - history[-2]) <= self.tol * abs(history[-2]):
+            if has_converged(history, self.tol, annotations.n_annotations):
                 self.converged_ = True
                 break
         if not self.converged_:

@@ -11,6 +11,7 @@ from labelwise.aggregate._base import (
     clamp_gold,
     class_prior,
     gold_log_likelihood,
+    has_converged,
     normalise_rows,
     vote_share,
 )
@@ -50,7 +51,7 @@ class MACE(BaseAggregator):
     confusion_ : ndarray (n_workers, n_classes, n_classes)
     """
 
-    def __init__(self, *, max_iter: int = 100, tol: float = 1e-6, smoothing: float = 0.5):
+    def __init__(self, *, max_iter: int = 100, tol: float = 1e-5, smoothing: float = 0.5):
         self.max_iter = max_iter
         self.tol = tol
         self.smoothing = smoothing
@@ -82,7 +83,9 @@ class MACE(BaseAggregator):
             spam = 1.0 - truthful
             theta = (np.bincount(worker, weights=truthful, minlength=n_workers) + s) / (n_w + 2 * s)
             theta = np.clip(theta, _EPS, 1 - _EPS)
-            xi_counts = np.bincount(wcell, weights=spam, minlength=n_workers * k).reshape(n_workers, k)
+            xi_counts = np.bincount(wcell, weights=spam, minlength=n_workers * k).reshape(
+                n_workers, k
+            )
             xi_counts = xi_counts + s
             xi = xi_counts / np.maximum(xi_counts.sum(axis=1, keepdims=True), _EPS)
             xi = np.clip(xi, _EPS, 1.0)
@@ -97,7 +100,7 @@ class MACE(BaseAggregator):
             clamp_gold(post, gold)
             history.append(gold_log_likelihood(log_unnorm, lse, gold))
             self.n_iter_ = it
-            if it > 1 and abs(history[-1] - history[-2]) <= self.tol * abs(history[-2]):
+            if has_converged(history, self.tol, annotations.n_annotations):
                 self.converged_ = True
                 break
         if not self.converged_:

@@ -64,6 +64,8 @@ class MajorityVote(BaseAggregator):
     ['x', 'y']
     """
 
+    _learns_skill_from_overlap = False
+
     def __init__(self, *, ties: Literal["random", "flag"] = "random", random_state: Any = 0):
         self.ties = ties
         self.random_state = random_state

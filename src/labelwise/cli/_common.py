@@ -33,11 +33,15 @@ def run_or_exit(fn: Callable[[], T]) -> T:
         raise typer.Exit(code=2) from None
 
 
-def print_frame(frame: pd.DataFrame, *, title: str = "", digits: int = 3, max_rows: int = 40) -> None:
+def print_frame(
+    frame: pd.DataFrame, *, title: str = "", digits: int = 3, max_rows: int = 40
+) -> None:
     """Print a DataFrame as a rich table (floats with ``digits`` decimals)."""
     table = Table(title=title or None, show_lines=False, header_style="bold")
     for col in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
+        numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(
+            frame[col]
+        )
         table.add_column(str(col), justify="right" if numeric else "left")
     shown = frame.head(max_rows)
     for _, row in shown.iterrows():

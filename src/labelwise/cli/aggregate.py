@@ -20,7 +20,9 @@ WorkerCol = Annotated[str, typer.Option("--worker-col", help="Column holding the
 LabelCol = Annotated[str, typer.Option("--label-col", help="Column holding the label.")]
 Classes = Annotated[
     str | None,
-    typer.Option("--classes", help="Comma-separated declared class list; labels outside it are errors."),
+    typer.Option(
+        "--classes", help="Comma-separated declared class list; labels outside it are errors."
+    ),
 ]
 Duplicates = Annotated[
     str,
@@ -50,13 +52,19 @@ def _load(
 
 @app.command()
 def aggregate(
-    file: Annotated[Path, typer.Argument(help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label."),
+    ],
     method: Annotated[
         str, typer.Option("--method", "-m", help=f"Aggregation method: {', '.join(METHODS)}.")
     ] = "ds",
     gold: Gold = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write one row per item here (.csv, .parquet, .jsonl).")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write one row per item here (.csv, .parquet, .jsonl)."
+        ),
     ] = None,
     item_col: ItemCol = "item",
     worker_col: WorkerCol = "worker",
@@ -71,9 +79,10 @@ def aggregate(
     """
 
     def _run() -> None:
+        model = make_aggregator(method)  # an unknown method fails before any reading
         ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
         gold_df = read_gold(gold) if gold is not None else None
-        model = make_aggregator(method).fit(ann, gold=gold_df)
+        model.fit(ann, gold=gold_df)
         frame = model.to_frame()
         if output is not None:
             write_frame(frame, output)
@@ -104,11 +113,20 @@ def aggregate(
 
 @app.command()
 def annotators(
-    file: Annotated[Path, typer.Argument(help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label.")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label."),
+    ],
     gold: Gold = None,
-    method: Annotated[str, typer.Option("--method", "-m", help="Consensus the agreement is measured against.")] = "ds",
-    min_items: Annotated[int, typer.Option("--min-items", help="Fewer items than this: no confident score.")] = 10,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the table as CSV here.")] = None,
+    method: Annotated[
+        str, typer.Option("--method", "-m", help="Consensus the agreement is measured against.")
+    ] = "ds",
+    min_items: Annotated[
+        int, typer.Option("--min-items", help="Fewer items than this: no confident score.")
+    ] = 10,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the table as CSV here.")
+    ] = None,
     item_col: ItemCol = "item",
     worker_col: WorkerCol = "worker",
     label_col: LabelCol = "label",
@@ -122,17 +140,25 @@ def annotators(
     """
 
     def _run() -> None:
+        model = make_aggregator(method)
         ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
         gold_df = read_gold(gold) if gold is not None else None
-        model = make_aggregator(method).fit(ann, gold=gold_df)
+        model.fit(ann, gold=gold_df)
         quality = annotator_quality(ann, model.label_codes_, gold=gold_df, min_items=min_items)
-        quality = quality.merge(model.skill_frame().rename(columns={"skill": f"{method} skill"}), on="worker")
+        quality = quality.merge(
+            model.skill_frame().rename(columns={"skill": f"{method} skill"}), on="worker"
+        )
         if output is not None:
             write_frame(quality, output)
-        print_frame(quality.drop(columns=["agreement_low", "agreement_high"]), title="Annotator quality, worst first")
+        print_frame(
+            quality.drop(columns=["agreement_low", "agreement_high"]),
+            title="Annotator quality, worst first",
+        )
         n_unrel = int((~quality["reliable"]).sum())
         if n_unrel:
-            console.print(f"{n_unrel} annotator(s) with fewer than {min_items} items have no confident score.")
+            console.print(
+                f"{n_unrel} annotator(s) with fewer than {min_items} items have no confident score."
+            )
         if output is not None:
             console.print(f"wrote {len(quality)} rows to {output}")
 

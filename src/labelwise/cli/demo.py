@@ -13,9 +13,15 @@ from labelwise.cli._common import console, run_or_exit
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the report (index.html).")] = Path("report"),
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated crowd and every step.")] = 0,
-    fast: Annotated[bool, typer.Option("--fast", help="Fewer seeds and rounds: a quick look.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the report (index.html).")] = Path(
+        "report"
+    ),
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the simulated crowd and every step.")
+    ] = 0,
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Fewer seeds and rounds: a quick look.")
+    ] = False,
 ) -> None:
     """Run every step on scikit-learn's digits labeled by a simulated crowd; write the report.
 
