@@ -225,8 +225,8 @@ class Annotations:
         """
         if duplicates not in _DUPLICATE_POLICIES:
             raise AnnotationsError(
-                f"The 'duplicates' parameter must be one of {', '.join(map(repr, _DUPLICATE_POLICIES))}. "
-                f"Got {duplicates!r} instead."
+                "The 'duplicates' parameter must be one of "
+                f"{', '.join(map(repr, _DUPLICATE_POLICIES))}. Got {duplicates!r} instead."
             )
         if not isinstance(frame, pd.DataFrame):
             raise AnnotationsError(
@@ -240,9 +240,9 @@ class Annotations:
         missing = [col for col in wanted.values() if col not in frame.columns]
         if missing:
             raise AnnotationsError(
-                f"annotations are missing column(s) {missing}; found columns {list(frame.columns)}. "
-                "Name the columns with item=, worker=, label= (CLI: --item-col, --worker-col, "
-                "--label-col)."
+                f"annotations are missing column(s) {missing}; found columns "
+                f"{list(frame.columns)}. Name the columns with item=, worker=, label= "
+                "(CLI: --item-col, --worker-col, --label-col)."
             )
         if len(frame) == 0:
             raise AnnotationsError("annotations are empty: the table has no rows.")
@@ -272,8 +272,8 @@ class Annotations:
             if (codes < 0).any():
                 row = int(np.flatnonzero(codes < 0)[0])
                 raise AnnotationsError(
-                    f"column {label!r} row {row} has label {_py(labels.iloc[row])!r}, which is not one "
-                    f"of the declared classes {class_arr.tolist()}."
+                    f"column {label!r} row {row} has label {_py(labels.iloc[row])!r}, which is "
+                    f"not one of the declared classes {class_arr.tolist()}."
                 )
             label_codes = codes.astype(np.int32)
         else:
@@ -442,14 +442,18 @@ class Annotations:
             k = self.n_classes
             cols = self.worker.astype(np.int64) * k + self.label
             data = np.ones(self.n_annotations, dtype=dtype)
+            # duplicates (keep_all) stay as repeated entries: products sum them anyway
             s = sp.csr_matrix((data, (self.item, cols)), shape=(self.n_items, self.n_workers * k))
-            s.sum_duplicates()
             self._cache[key] = s
         s_out: sp.csr_matrix = self._cache[key]
         return s_out
 
     def answer_matrix_t(self, dtype: Any = np.float64) -> sp.csr_matrix:
-        """``answer_matrix().T`` in CSR form (cached), for the M-step products."""
+        """``answer_matrix().T`` converted to CSR (cached).
+
+        For products ``S.T @ T`` the free transpose view ``answer_matrix().T`` (CSC)
+        is faster; this copy serves row access by worker.
+        """
         key = ("ST", np.dtype(dtype).str)
         if key not in self._cache:
             self._cache[key] = self.answer_matrix(dtype).T.tocsr()

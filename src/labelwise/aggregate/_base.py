@@ -106,11 +106,14 @@ class BaseAggregator(BaseEstimator):  # type: ignore[misc]
         if not hasattr(self, "label_codes_"):
             self.label_codes_ = proba.argmax(axis=1).astype(np.int32)
         codes = self.label_codes_
-        labels = np.empty(codes.shape[0], dtype=object)
         ok = codes >= 0
-        labels[ok] = self.classes_[codes[ok]]
-        labels[~ok] = None
-        self.labels_ = labels
+        if ok.all():
+            self.labels_ = self.classes_[codes]
+        else:  # tied items flagged: None among the class names
+            labels = np.empty(codes.shape[0], dtype=object)
+            labels[ok] = self.classes_[codes[ok]]
+            labels[~ok] = None
+            self.labels_ = labels
         same = annotations.label == codes[annotations.item]
         agree = np.bincount(annotations.item, weights=same, minlength=annotations.n_items)
         with np.errstate(invalid="ignore", divide="ignore"):

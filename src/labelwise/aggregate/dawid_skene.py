@@ -100,7 +100,7 @@ class DawidSkene(BaseAggregator):
         # is summed in float64 and the final posterior is returned in float64.
         f32 = np.float32
         s = annotations.answer_matrix(f32)
-        st = annotations.answer_matrix_t(f32)
+        st = s.T  # a CSC view: S.T @ T without building a transposed copy
         w, k = annotations.n_workers, annotations.n_classes
         post = vote_share(annotations, gold).astype(f32)
         history: list[float] = []

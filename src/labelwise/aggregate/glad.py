@@ -42,6 +42,9 @@ class GLAD(BaseAggregator):
         L-BFGS iterations per M-step.
     smoothing : float
         Pseudo-count per class in the class prior.
+    learn_prior : bool
+        Estimate the class prior from the posterior (default). ``False`` keeps it
+        uniform, as crowd-kit's GLAD does.
 
     Attributes
     ----------
@@ -60,11 +63,13 @@ class GLAD(BaseAggregator):
         tol: float = 1e-5,
         m_step_iter: int = 25,
         smoothing: float = 0.01,
+        learn_prior: bool = True,
     ):
         self.max_iter = max_iter
         self.tol = tol
         self.m_step_iter = m_step_iter
         self.smoothing = smoothing
+        self.learn_prior = learn_prior
 
     def _check_params(self) -> None:
         name = type(self).__name__
@@ -109,7 +114,7 @@ class GLAD(BaseAggregator):
                 options={"maxiter": self.m_step_iter},
             )
             alpha, b = res.x[:n_workers], res.x[n_workers:]
-            prior = class_prior(post, self.smoothing)
+            prior = class_prior(post, self.smoothing) if self.learn_prior else np.full(k, 1.0 / k)
             x = alpha[worker] * np.exp(b[item])
             log_right = -np.logaddexp(0, -x)
             log_wrong = -np.logaddexp(0, x) - log_k1
@@ -126,7 +131,7 @@ class GLAD(BaseAggregator):
         if not self.converged_:
             self._warn_not_converged()
         self.proba_ = post
-        self.prior_ = class_prior(post, self.smoothing)
+        self.prior_ = class_prior(post, self.smoothing) if self.learn_prior else np.full(k, 1.0 / k)
         self.ability_ = alpha
         self.difficulty_ = np.exp(-b)
         p_right = expit(alpha[worker] * np.exp(b[item]))

@@ -83,3 +83,13 @@ def progress_bar(description: str, total: float | None) -> Iterator[Callable[[fl
     ) as prog:
         task = prog.add_task(description, total=total)
         yield lambda n=1: prog.advance(task, n)
+
+
+@contextlib.contextmanager
+def status(message: str) -> Iterator[None]:
+    """A spinner with ``message`` on stderr while a step runs (only on a terminal)."""
+    if err_console.is_terminal:
+        with err_console.status(message):
+            yield
+    else:
+        yield

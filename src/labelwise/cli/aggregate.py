@@ -12,7 +12,7 @@ from labelwise.aggregate import METHODS, make_aggregator
 from labelwise.agreement import annotator_quality, fleiss_kappa, krippendorff_alpha
 from labelwise.annotations import Annotations, read_gold
 from labelwise.cli._app import app
-from labelwise.cli._common import console, print_frame, print_summary, run_or_exit
+from labelwise.cli._common import console, print_frame, print_summary, run_or_exit, status
 from labelwise.io import write_frame
 
 ItemCol = Annotated[str, typer.Option("--item-col", help="Column holding the item id.")]
@@ -80,9 +80,11 @@ def aggregate(
 
     def _run() -> None:
         model = make_aggregator(method)  # an unknown method fails before any reading
-        ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
-        gold_df = read_gold(gold) if gold is not None else None
-        model.fit(ann, gold=gold_df)
+        with status(f"reading {file}"):
+            ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
+            gold_df = read_gold(gold) if gold is not None else None
+        with status(f"fitting {type(model).__name__} on {ann.n_annotations:,} annotations"):
+            model.fit(ann, gold=gold_df)
         frame = model.to_frame()
         if output is not None:
             write_frame(frame, output)
@@ -141,9 +143,11 @@ def annotators(
 
     def _run() -> None:
         model = make_aggregator(method)
-        ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
-        gold_df = read_gold(gold) if gold is not None else None
-        model.fit(ann, gold=gold_df)
+        with status(f"reading {file}"):
+            ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
+            gold_df = read_gold(gold) if gold is not None else None
+        with status(f"fitting {type(model).__name__} on {ann.n_annotations:,} annotations"):
+            model.fit(ann, gold=gold_df)
         quality = annotator_quality(ann, model.label_codes_, gold=gold_df, min_items=min_items)
         quality = quality.merge(
             model.skill_frame().rename(columns={"skill": f"{method} skill"}), on="worker"
