@@ -71,7 +71,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument(
+        "--write", metavar="PATH", help="only write the synthetic crowd (item, worker, label) here"
+    )
     args = parser.parse_args()
+    if args.write:
+        frame, _ = synthetic_crowd(args.sizes[0])
+        frame = frame.rename(columns={"task": "item"})
+        if args.write.endswith(".parquet"):
+            frame.to_parquet(args.write, index=False)
+        else:
+            frame.to_csv(args.write, index=False)
+        print(f"wrote {len(frame)} annotations to {args.write}")
+        return
     rows = []
     for n in args.sizes:
         frame, truth = synthetic_crowd(n)
