@@ -32,6 +32,7 @@ __all__ = [
     "krippendorff_alpha",
     "pairwise_cohen_kappa",
     "wilson_interval",
+    "worker_hits",
 ]
 
 
@@ -62,6 +63,33 @@ def wilson_interval(
     lo = np.where(m > 0, centre - half, np.nan)
     hi = np.where(m > 0, centre + half, np.nan)
     return lo, hi
+
+
+def worker_hits(
+    annotations: Annotations, labels: NDArray[np.integer]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Per annotator: how many answers equal ``labels`` of their items, and how many counted.
+
+    Items whose label code is ``-1`` are not counted. Both arrays have shape (n_workers,).
+    """
+    target = labels[annotations.item]
+    counted = target >= 0
+    worker = annotations.worker[counted]
+    same = annotations.label[counted] == target[counted]
+    hits = np.bincount(worker, weights=same, minlength=annotations.n_workers)
+    return hits, np.bincount(worker, minlength=annotations.n_workers)
+
+
+def _pairable_votes(
+    annotations: Annotations,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Vote counts and totals of the items with at least two answers (None if none)."""
+    votes = annotations.vote_counts()
+    m = votes.sum(axis=1)
+    keep = m >= 2
+    if not keep.any():
+        return None
+    return votes[keep], m[keep]
 
 
 def item_agreement(annotations: Annotations, labels: ArrayLike) -> NDArray[np.float64]:
@@ -109,14 +137,7 @@ def annotator_quality(
     check_number(min_items, "min_items", "annotator_quality", kind=int, low=1)
     codes = _check_codes(annotations, labels, "labels")
     w = annotations.n_workers
-    target = codes[annotations.item]
-    counted = target >= 0
-    n = np.bincount(annotations.worker[counted], minlength=w)
-    hits = np.bincount(
-        annotations.worker[counted],
-        weights=(annotations.label[counted] == target[counted]),
-        minlength=w,
-    )
+    hits, n = worker_hits(annotations, codes)
     with np.errstate(invalid="ignore", divide="ignore"):
         agreement = np.where(n > 0, hits / np.maximum(n, 1), np.nan)
     lo, hi = wilson_interval(hits, n)
@@ -163,12 +184,10 @@ def fleiss_kappa(annotations: Annotations) -> float:
     ``P_i = (sum_k n_ik^2 - m_i) / (m_i (m_i - 1))``; chance agreement from the
     pooled class shares. Returns NaN when no item has two annotations.
     """
-    votes = annotations.vote_counts()
-    m = votes.sum(axis=1)
-    keep = m >= 2
-    if not keep.any():
+    pairable = _pairable_votes(annotations)
+    if pairable is None:
         return float("nan")
-    v, mm = votes[keep], m[keep]
+    v, mm = pairable
     p_i = ((v**2).sum(axis=1) - mm) / (mm * (mm - 1))
     p_bar = p_i.mean()
     p_k = v.sum(axis=0) / mm.sum()
@@ -184,12 +203,10 @@ def krippendorff_alpha(annotations: Annotations) -> float:
     Items with fewer than two annotations are not pairable and are left out.
     ``alpha = 1 - (n - 1) * sum_{c!=k} o_ck / sum_{c!=k} n_c n_k``.
     """
-    votes = annotations.vote_counts()
-    m = votes.sum(axis=1)
-    keep = m >= 2
-    if not keep.any():
+    pairable = _pairable_votes(annotations)
+    if pairable is None:
         return float("nan")
-    v, mm = votes[keep], m[keep]
+    v, mm = pairable
     scaled = v / (mm - 1)[:, None]
     o = v.T @ scaled - np.diag(scaled.sum(axis=0))
     n_c = o.sum(axis=1)

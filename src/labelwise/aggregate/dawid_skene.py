@@ -1,8 +1,9 @@
 """Dawid-Skene EM: full confusion matrices, and its one-coin special case.
 
-Both are written over the one-hot answer matrix ``S`` (items x workers*K): the
-E-step is one sparse-dense product ``S @ log(pi)`` and the M-step one product
-``S.T @ T``; nothing loops over annotations in Python.
+Both are written over the annotation arrays: Dawid-Skene's E-step is one
+sparse-dense product ``S @ log(pi)`` over the one-hot answer matrix ``S``
+(items x workers*K) and its M-step one product ``S.T @ T``; one-coin uses
+``np.bincount``. Nothing loops over annotations in Python.
 """
 
 from __future__ import annotations
@@ -10,24 +11,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from labelwise._validation import check_number
-from labelwise.aggregate._base import (
-    BaseAggregator,
-    clamp_gold,
-    class_prior,
-    expected_accuracy,
-    gold_log_likelihood,
-    has_converged,
-    normalise_rows,
-    vote_share,
-)
+from labelwise.aggregate._base import expected_accuracy
+from labelwise.aggregate._em import EMAggregator
 from labelwise.annotations import Annotations
 
 __all__ = ["DawidSkene", "OneCoinDawidSkene", "dawid_skene_m_step"]
 
 
 def dawid_skene_m_step(
-    st: object, posterior: NDArray[np.float64], n_workers: int, n_classes: int, smoothing: float
+    st: object, posterior: NDArray[np.floating], n_workers: int, n_classes: int, smoothing: float
 ) -> NDArray[np.float64]:
     """Return confusion matrices (n_workers, K true, K given) from ``S.T @ posterior``.
 
@@ -42,7 +34,7 @@ def dawid_skene_m_step(
     return counts / np.where(totals > 0, totals, 1.0)  # type: ignore[no-any-return]
 
 
-class DawidSkene(BaseAggregator):
+class DawidSkene(EMAggregator):
     """Dawid and Skene's (1979) EM with one full confusion matrix per annotator.
 
     Parameters
@@ -73,7 +65,9 @@ class DawidSkene(BaseAggregator):
     Notes
     -----
     Initialised from the soft majority vote. Gold labels, when given, are clamped
-    on their items in every E-step, so they anchor the confusion matrices.
+    on their items in every E-step, so they anchor the confusion matrices. The loop
+    runs in float32 (half the memory traffic of the two sparse products, which
+    dominate); the log-likelihood is summed and the posterior returned in float64.
 
     Examples
     --------
@@ -83,56 +77,37 @@ class DawidSkene(BaseAggregator):
     ['x', 'y']
     """
 
+    _loop_dtype = np.float32
+
     def __init__(self, *, max_iter: int = 100, tol: float = 1e-5, smoothing: float = 0.01):
         self.max_iter = max_iter
         self.tol = tol
         self.smoothing = smoothing
 
-    def _check_params(self) -> None:
-        name = type(self).__name__
-        check_number(self.max_iter, "max_iter", name, kind=int, low=1)
-        check_number(self.tol, "tol", name, low=0, high=1, low_open=True, high_open=True)
-        check_number(self.smoothing, "smoothing", name, low=0)
+    def _prepare(self, annotations: Annotations) -> None:
+        self._s = annotations.answer_matrix(np.float32)
 
-    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
-        # The loop runs in float32: half the memory traffic of float64 for the two
-        # sparse products and the normalisation, which dominate; the log-likelihood
-        # is summed in float64 and the final posterior is returned in float64.
-        f32 = np.float32
-        s = annotations.answer_matrix(f32)
-        st = s.T  # a CSC view: S.T @ T without building a transposed copy
+    def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
+        # S.T is a CSC view: the product needs no transposed copy of S
+        self.confusion_ = dawid_skene_m_step(
+            self._s.T, posterior, annotations.n_workers, annotations.n_classes, self.smoothing
+        )
+
+    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
         w, k = annotations.n_workers, annotations.n_classes
-        post = vote_share(annotations, gold).astype(f32)
-        history: list[float] = []
-        self.converged_ = False
-        for it in range(1, self.max_iter + 1):
-            confusion = dawid_skene_m_step(st, post, w, k, self.smoothing)
-            prior = class_prior(post, self.smoothing)
-            with np.errstate(divide="ignore"):
-                log_conf = np.log(confusion).astype(f32)
-            # rows (worker, given label) -> columns true class
-            m = np.ascontiguousarray(log_conf.transpose(0, 2, 1).reshape(w * k, k))
-            log_unnorm = np.asarray(s @ m)
-            log_unnorm += np.log(prior).astype(f32)
-            post, lse = normalise_rows(log_unnorm)
-            clamp_gold(post, gold)
-            history.append(gold_log_likelihood(log_unnorm, lse, gold))
-            self.n_iter_ = it
-            if has_converged(history, self.tol, annotations.n_annotations):
-                self.converged_ = True
-                break
-        if not self.converged_:
-            self._warn_not_converged()
-        post64 = post.astype(np.float64)
-        post64 /= post64.sum(axis=1, keepdims=True)
-        self.confusion_ = dawid_skene_m_step(st, post, w, k, self.smoothing).astype(np.float64)
-        self.prior_ = class_prior(post64, self.smoothing)
-        self.proba_ = post64
-        self.log_likelihood_ = history
+        with np.errstate(divide="ignore"):
+            log_conf = np.log(self.confusion_).astype(np.float32)
+        # rows (worker, given label) -> columns true class
+        m = np.ascontiguousarray(log_conf.transpose(0, 2, 1).reshape(w * k, k))
+        return np.asarray(self._s @ m)
+
+    def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:
+        del self._s
+        self.confusion_ = self.confusion_.astype(np.float64)
         self.skill_ = expected_accuracy(self.confusion_, self.prior_)
 
 
-class OneCoinDawidSkene(BaseAggregator):
+class OneCoinDawidSkene(EMAggregator):
     """Dawid-Skene with one accuracy per annotator (errors spread evenly over the rest).
 
     ``P(answer l | true k) = p_w`` if ``l == k`` else ``(1 - p_w) / (K - 1)``.
@@ -160,51 +135,29 @@ class OneCoinDawidSkene(BaseAggregator):
         self.tol = tol
         self.smoothing = smoothing
 
-    def _check_params(self) -> None:
-        name = type(self).__name__
-        check_number(self.max_iter, "max_iter", name, kind=int, low=1)
-        check_number(self.tol, "tol", name, low=0, high=1, low_open=True, high_open=True)
-        check_number(self.smoothing, "smoothing", name, low=0)
+    def _prepare(self, annotations: Annotations) -> None:
+        self._n_w = annotations.annotations_per_worker().astype(float)
+        self._cell = annotations.item.astype(np.int64) * annotations.n_classes + annotations.label
 
-    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
-        k = annotations.n_classes
-        item, worker, label = annotations.item, annotations.worker, annotations.label
-        n_w = np.bincount(worker, minlength=annotations.n_workers).astype(float)
-        cell = item.astype(np.int64) * k + label
-        post = vote_share(annotations, gold)
-        history: list[float] = []
-        self.converged_ = False
-        acc = np.full(annotations.n_workers, 0.7)
-        for it in range(1, self.max_iter + 1):
-            correct = post[item, label]
-            acc = (
-                np.bincount(worker, weights=correct, minlength=annotations.n_workers)
-                + self.smoothing
-            ) / (n_w + 2 * self.smoothing)
-            acc = np.clip(acc, 1e-9, 1 - 1e-9)
-            prior = class_prior(post, self.smoothing)
-            log_wrong = np.log((1 - acc) / (k - 1))
-            log_ratio = np.log(acc) - log_wrong
-            base = np.bincount(item, weights=log_wrong[worker], minlength=annotations.n_items)
-            bonus = np.bincount(
-                cell, weights=log_ratio[worker], minlength=annotations.n_items * k
-            ).reshape(annotations.n_items, k)
-            log_unnorm = base[:, None] + bonus + np.log(prior)
-            post, lse = normalise_rows(log_unnorm)
-            clamp_gold(post, gold)
-            history.append(gold_log_likelihood(log_unnorm, lse, gold))
-            self.n_iter_ = it
-            if has_converged(history, self.tol, annotations.n_annotations):
-                self.converged_ = True
-                break
-        if not self.converged_:
-            self._warn_not_converged()
-        self.proba_ = post
-        self.prior_ = class_prior(post, self.smoothing)
-        self.skill_ = acc
-        off = (1 - acc) / (k - 1)
-        conf = np.repeat(off[:, None, None], k, axis=1).repeat(k, axis=2)
+    def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
+        correct = posterior[annotations.item, annotations.label]
+        hits = np.bincount(annotations.worker, weights=correct, minlength=annotations.n_workers)
+        acc = (hits + self.smoothing) / (self._n_w + 2 * self.smoothing)
+        self.skill_ = np.clip(acc, 1e-9, 1 - 1e-9)
+
+    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
+        k, n = annotations.n_classes, annotations.n_items
+        acc = self.skill_
+        log_wrong = np.log((1 - acc) / (k - 1))
+        log_ratio = np.log(acc) - log_wrong
+        w = annotations.worker
+        base = np.bincount(annotations.item, weights=log_wrong[w], minlength=n)
+        bonus = np.bincount(self._cell, weights=log_ratio[w], minlength=n * k).reshape(n, k)
+        return base[:, None] + bonus
+
+    def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:
+        k, acc = annotations.n_classes, self.skill_
+        conf = np.repeat(((1 - acc) / (k - 1))[:, None, None], k, axis=1).repeat(k, axis=2)
         idx = np.arange(k)
         conf[:, idx, idx] = acc[:, None]
         self.confusion_ = conf
-        self.log_likelihood_ = history

@@ -8,21 +8,14 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from labelwise._validation import check_number
-from labelwise.aggregate._base import (
-    BaseAggregator,
-    clamp_gold,
-    class_prior,
-    gold_log_likelihood,
-    has_converged,
-    normalise_rows,
-    vote_share,
-)
+from labelwise.aggregate._base import class_prior
+from labelwise.aggregate._em import EMAggregator
 from labelwise.annotations import Annotations
 
 __all__ = ["GLAD"]
 
 
-class GLAD(BaseAggregator):
+class GLAD(EMAggregator):
     """Generative model of Labels, Abilities and Difficulties.
 
     Annotator ``w`` answers item ``i`` correctly with probability
@@ -72,74 +65,63 @@ class GLAD(BaseAggregator):
         self.learn_prior = learn_prior
 
     def _check_params(self) -> None:
-        name = type(self).__name__
-        check_number(self.max_iter, "max_iter", name, kind=int, low=1)
-        check_number(self.tol, "tol", name, low=0, high=1, low_open=True, high_open=True)
-        check_number(self.m_step_iter, "m_step_iter", name, kind=int, low=1)
-        check_number(self.smoothing, "smoothing", name, low=0)
+        super()._check_params()
+        check_number(self.m_step_iter, "m_step_iter", type(self).__name__, kind=int, low=1)
 
-    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
-        k = annotations.n_classes
-        n_items, n_workers = annotations.n_items, annotations.n_workers
-        item, worker, label = annotations.item, annotations.worker, annotations.label
-        cell = item.astype(np.int64) * k + label
-        post = vote_share(annotations, gold)
-        alpha = np.ones(n_workers)
-        b = np.zeros(n_items)
-        history: list[float] = []
-        self.converged_ = False
-        log_k1 = np.log(k - 1)
+    def _class_prior(self, posterior: NDArray[np.floating]) -> NDArray[np.float64]:
+        k = posterior.shape[1]
+        return class_prior(posterior, self.smoothing) if self.learn_prior else np.full(k, 1.0 / k)
 
-        def neg_q(
-            params: NDArray[np.float64], p: NDArray[np.float64]
-        ) -> tuple[float, NDArray[np.float64]]:
-            a, bb = params[:n_workers], params[n_workers:]
-            beta = np.exp(bb)
-            x = a[worker] * beta[item]
-            q = np.sum(-p * np.logaddexp(0, -x) - (1 - p) * np.logaddexp(0, x))
-            q -= 0.5 * np.sum((a - 1) ** 2) + 0.5 * np.sum(bb**2)
-            g = p - expit(x)
-            ga = np.bincount(worker, weights=g * beta[item], minlength=n_workers) - (a - 1)
-            gb = np.bincount(item, weights=g * x, minlength=n_items) - bb
-            return -float(q), -np.concatenate([ga, gb])
+    def _prepare(self, annotations: Annotations) -> None:
+        self._cell = annotations.item.astype(np.int64) * annotations.n_classes + annotations.label
+        self.ability_ = np.ones(annotations.n_workers)
+        self._log_beta = np.zeros(annotations.n_items)
 
-        for it in range(1, self.max_iter + 1):
-            p_correct = post[item, label]
-            res = minimize(
-                neg_q,
-                np.concatenate([alpha, b]),
-                args=(p_correct,),
-                jac=True,
-                method="L-BFGS-B",
-                options={"maxiter": self.m_step_iter},
-            )
-            alpha, b = res.x[:n_workers], res.x[n_workers:]
-            prior = class_prior(post, self.smoothing) if self.learn_prior else np.full(k, 1.0 / k)
-            x = alpha[worker] * np.exp(b[item])
-            log_right = -np.logaddexp(0, -x)
-            log_wrong = -np.logaddexp(0, x) - log_k1
-            base = np.bincount(item, weights=log_wrong, minlength=n_items)
-            bonus = np.bincount(cell, weights=log_right - log_wrong, minlength=n_items * k)
-            log_unnorm = base[:, None] + bonus.reshape(n_items, k) + np.log(prior)
-            post, lse = normalise_rows(log_unnorm)
-            clamp_gold(post, gold)
-            history.append(gold_log_likelihood(log_unnorm, lse, gold))
-            self.n_iter_ = it
-            if has_converged(history, self.tol, annotations.n_annotations):
-                self.converged_ = True
-                break
-        if not self.converged_:
-            self._warn_not_converged()
-        self.proba_ = post
-        self.prior_ = class_prior(post, self.smoothing) if self.learn_prior else np.full(k, 1.0 / k)
-        self.ability_ = alpha
-        self.difficulty_ = np.exp(-b)
-        p_right = expit(alpha[worker] * np.exp(b[item]))
-        n_w = np.bincount(worker, minlength=n_workers)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.skill_ = np.where(
-                n_w > 0,
-                np.bincount(worker, weights=p_right, minlength=n_workers) / np.maximum(n_w, 1),
-                expit(alpha),
-            )
-        self.log_likelihood_ = history
+    def _neg_q(
+        self, params: NDArray[np.float64], p: NDArray[np.float64], annotations: Annotations
+    ) -> tuple[float, NDArray[np.float64]]:
+        """Negative expected complete log-likelihood (with priors) and its gradient."""
+        n_w, n_i = annotations.n_workers, annotations.n_items
+        item, worker = annotations.item, annotations.worker
+        a, bb = params[:n_w], params[n_w:]
+        beta = np.exp(bb)
+        x = a[worker] * beta[item]
+        q = np.sum(-p * np.logaddexp(0, -x) - (1 - p) * np.logaddexp(0, x))
+        q -= 0.5 * np.sum((a - 1) ** 2) + 0.5 * np.sum(bb**2)
+        g = p - expit(x)
+        ga = np.bincount(worker, weights=g * beta[item], minlength=n_w) - (a - 1)
+        gb = np.bincount(item, weights=g * x, minlength=n_i) - bb
+        return -float(q), -np.concatenate([ga, gb])
+
+    def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
+        p_correct = posterior[annotations.item, annotations.label]
+        res = minimize(
+            self._neg_q,
+            np.concatenate([self.ability_, self._log_beta]),
+            args=(p_correct, annotations),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": self.m_step_iter},
+        )
+        self.ability_ = res.x[: annotations.n_workers]
+        self._log_beta = res.x[annotations.n_workers :]
+
+    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
+        k, n = annotations.n_classes, annotations.n_items
+        x = self.ability_[annotations.worker] * np.exp(self._log_beta[annotations.item])
+        log_right = -np.logaddexp(0, -x)
+        log_wrong = -np.logaddexp(0, x) - np.log(k - 1)
+        base = np.bincount(annotations.item, weights=log_wrong, minlength=n)
+        bonus = np.bincount(self._cell, weights=log_right - log_wrong, minlength=n * k)
+        return base[:, None] + bonus.reshape(n, k)
+
+    def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:
+        worker, n_w = annotations.worker, annotations.n_workers
+        self.difficulty_ = np.exp(-self._log_beta)
+        p_right = expit(self.ability_[worker] * np.exp(self._log_beta[annotations.item]))
+        counts = np.bincount(worker, minlength=n_w)
+        self.skill_ = np.where(
+            counts > 0,
+            np.bincount(worker, weights=p_right, minlength=n_w) / np.maximum(counts, 1),
+            expit(self.ability_),
+        )

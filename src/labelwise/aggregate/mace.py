@@ -5,16 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from labelwise._validation import check_number
-from labelwise.aggregate._base import (
-    BaseAggregator,
-    clamp_gold,
-    class_prior,
-    gold_log_likelihood,
-    has_converged,
-    normalise_rows,
-    vote_share,
-)
+from labelwise.aggregate._em import EMAggregator
 from labelwise.annotations import Annotations
 
 __all__ = ["MACE"]
@@ -22,7 +13,7 @@ __all__ = ["MACE"]
 _EPS = 1e-9
 
 
-class MACE(BaseAggregator):
+class MACE(EMAggregator):
     """Annotators who either know the answer or spam by a strategy of their own.
 
     With probability ``competence_[w]`` annotator ``w`` gives the true class; else
@@ -56,62 +47,43 @@ class MACE(BaseAggregator):
         self.tol = tol
         self.smoothing = smoothing
 
-    def _check_params(self) -> None:
-        name = type(self).__name__
-        check_number(self.max_iter, "max_iter", name, kind=int, low=1)
-        check_number(self.tol, "tol", name, low=0, high=1, low_open=True, high_open=True)
-        check_number(self.smoothing, "smoothing", name, low=0)
-
-    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
+    def _prepare(self, annotations: Annotations) -> None:
         k = annotations.n_classes
-        n_items, n_workers = annotations.n_items, annotations.n_workers
-        item, worker, label = annotations.item, annotations.worker, annotations.label
-        cell = item.astype(np.int64) * k + label
-        wcell = worker.astype(np.int64) * k + label
-        n_w = np.bincount(worker, minlength=n_workers).astype(float)
-        s = self.smoothing
-        post = vote_share(annotations, gold)
-        theta = np.full(n_workers, 0.8)
-        xi = np.full((n_workers, k), 1.0 / k)
-        history: list[float] = []
-        self.converged_ = False
-        for it in range(1, self.max_iter + 1):
-            # M-step: split each answer into "truthful" and "spam" by its posterior
-            p_right = post[item, label]
-            spam_l = (1 - theta[worker]) * xi[worker, label]
-            truthful = p_right * theta[worker] / np.maximum(theta[worker] + spam_l, _EPS)
-            spam = 1.0 - truthful
-            theta = (np.bincount(worker, weights=truthful, minlength=n_workers) + s) / (n_w + 2 * s)
-            theta = np.clip(theta, _EPS, 1 - _EPS)
-            xi_counts = np.bincount(wcell, weights=spam, minlength=n_workers * k).reshape(
-                n_workers, k
-            )
-            xi_counts = xi_counts + s
-            xi = xi_counts / np.maximum(xi_counts.sum(axis=1, keepdims=True), _EPS)
-            xi = np.clip(xi, _EPS, 1.0)
-            prior = class_prior(post, s)
-            # E-step
-            log_spam = np.log((1 - theta[worker]) * xi[worker, label])
-            log_true = np.log(theta[worker] + (1 - theta[worker]) * xi[worker, label])
-            base = np.bincount(item, weights=log_spam, minlength=n_items)
-            bonus = np.bincount(cell, weights=log_true - log_spam, minlength=n_items * k)
-            log_unnorm = base[:, None] + bonus.reshape(n_items, k) + np.log(prior)
-            post, lse = normalise_rows(log_unnorm)
-            clamp_gold(post, gold)
-            history.append(gold_log_likelihood(log_unnorm, lse, gold))
-            self.n_iter_ = it
-            if has_converged(history, self.tol, annotations.n_annotations):
-                self.converged_ = True
-                break
-        if not self.converged_:
-            self._warn_not_converged()
-        self.proba_ = post
-        self.prior_ = class_prior(post, s)
-        self.competence_ = theta
-        self.strategy_ = xi
+        self._cell = annotations.item.astype(np.int64) * k + annotations.label
+        self._wcell = annotations.worker.astype(np.int64) * k + annotations.label
+        self._n_w = annotations.annotations_per_worker().astype(float)
+        self.competence_ = np.full(annotations.n_workers, 0.8)
+        self.strategy_ = np.full((annotations.n_workers, k), 1.0 / k)
+
+    def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
+        # split each answer into "truthful" and "spam" by its posterior
+        worker, label = annotations.worker, annotations.label
+        theta, xi, s = self.competence_, self.strategy_, self.smoothing
+        n_w, k = annotations.n_workers, annotations.n_classes
+        p_right = posterior[annotations.item, label]
+        spam_l = (1 - theta[worker]) * xi[worker, label]
+        truthful = p_right * theta[worker] / np.maximum(theta[worker] + spam_l, _EPS)
+        theta = (np.bincount(worker, weights=truthful, minlength=n_w) + s) / (self._n_w + 2 * s)
+        xi_counts = np.bincount(self._wcell, weights=1.0 - truthful, minlength=n_w * k)
+        xi_counts = xi_counts.reshape(n_w, k) + s
+        xi = xi_counts / np.maximum(xi_counts.sum(axis=1, keepdims=True), _EPS)
+        self.competence_ = np.clip(theta, _EPS, 1 - _EPS)
+        self.strategy_ = np.clip(xi, _EPS, 1.0)
+
+    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
+        worker, label = annotations.worker, annotations.label
+        k, n = annotations.n_classes, annotations.n_items
+        theta, xi = self.competence_[worker], self.strategy_[worker, label]
+        log_spam = np.log((1 - theta) * xi)
+        log_true = np.log(theta + (1 - theta) * xi)
+        base = np.bincount(annotations.item, weights=log_spam, minlength=n)
+        bonus = np.bincount(self._cell, weights=log_true - log_spam, minlength=n * k)
+        return base[:, None] + bonus.reshape(n, k)
+
+    def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:
+        theta, xi, k = self.competence_, self.strategy_, annotations.n_classes
         self.skill_ = theta + (1 - theta) * (xi @ self.prior_)
         conf = (1 - theta)[:, None, None] * xi[:, None, :] * np.ones((1, k, 1))
         idx = np.arange(k)
         conf[:, idx, idx] += theta[:, None]
         self.confusion_ = conf
-        self.log_likelihood_ = history

@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from labelwise._validation import check_number, check_option, check_random_state
 from labelwise.aggregate._base import BaseAggregator, clamp_gold
+from labelwise.agreement import worker_hits
 from labelwise.annotations import Annotations
 
 __all__ = ["MajorityVote", "WeightedMajorityVote"]
@@ -104,14 +105,7 @@ class MajorityVote(BaseAggregator):
 
 def _agreement_with(annotations: Annotations, codes: NDArray[np.int32]) -> NDArray[np.float64]:
     """Share of each worker's answers equal to ``codes`` of their items (NaN if none counted)."""
-    target = codes[annotations.item]
-    counted = target >= 0
-    hits = np.bincount(
-        annotations.worker[counted],
-        weights=(annotations.label[counted] == target[counted]).astype(float),
-        minlength=annotations.n_workers,
-    )
-    n = np.bincount(annotations.worker[counted], minlength=annotations.n_workers)
+    hits, n = worker_hits(annotations, codes)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, hits / np.maximum(n, 1), np.nan)
 
@@ -170,14 +164,7 @@ class WeightedMajorityVote(MajorityVote):
         weights = np.ones(annotations.n_workers)
         scores = votes
         for _ in range(self.n_rounds):
-            target = codes[annotations.item]
-            counted = target >= 0
-            hits = np.bincount(
-                annotations.worker[counted],
-                weights=(annotations.label[counted] == target[counted]).astype(float),
-                minlength=annotations.n_workers,
-            )
-            n = np.bincount(annotations.worker[counted], minlength=annotations.n_workers)
+            hits, n = worker_hits(annotations, codes)
             acc = (hits + self.smoothing / k) / np.maximum(n + self.smoothing, 1e-12)
             acc = np.where(n + self.smoothing > 0, acc, 1.0 / k)
             if self.weights == "accuracy":
