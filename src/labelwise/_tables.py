@@ -1,0 +1,177 @@
+"""Reading tables and encoding id and label columns: the door every table comes through.
+
+``Annotations`` (and gold labels) are built from these: a reader that picks the format
+by extension and names the file in every error, and encoders that turn id columns into
+integer codes in one pass without altering ids (``"007"`` stays a string).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from labelwise.errors import AnnotationsError
+
+__all__ = ["read_gold", "read_table"]
+
+
+def read_table(path: str | Path, *, what: str = "annotations") -> pd.DataFrame:
+    """Read a CSV, TSV, JSON Lines or Parquet file into a DataFrame by its extension.
+
+    Raises :class:`AnnotationsError` for a missing file, an unknown extension or an
+    empty file, naming the path.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise AnnotationsError(f"{what} file {str(p)!r} does not exist.")
+    suffixes = "".join(p.suffixes[-2:]).lower()
+    try:
+        if suffixes.endswith((".parquet", ".pq")):
+            df = pd.read_parquet(p)
+        elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
+            df = pd.read_json(p, lines=True, dtype=False)
+        elif suffixes.endswith((".tsv", ".tsv.gz")):
+            df = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=True)
+        elif suffixes.endswith((".csv", ".csv.gz", ".txt")):
+            df = pd.read_csv(p, dtype=str, keep_default_na=True)
+        else:
+            raise AnnotationsError(
+                f"{what} file {str(p)!r}: unknown extension; use .csv, .tsv, .jsonl or .parquet."
+            )
+    except pd.errors.EmptyDataError:
+        raise AnnotationsError(f"{what} file {str(p)!r} is empty.") from None
+    except ValueError as exc:
+        if isinstance(exc, AnnotationsError):
+            raise
+        raise AnnotationsError(f"{what} file {str(p)!r} could not be parsed: {exc}") from exc
+    if len(df) == 0:
+        raise AnnotationsError(f"{what} file {str(p)!r} has a header but no rows.")
+    return df
+
+
+def _normalise_ids(values: pd.Series) -> pd.Series:
+    """Map ids read as strings back to ints when every one is an integer literal.
+
+    CSV readers give strings; "007" stays a string so that ids are never altered.
+    """
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        s = values.astype(str)
+        if s.str.fullmatch(r"-?(0|[1-9][0-9]*)").all():
+            return s.astype(np.int64)
+        return s
+    if pd.api.types.is_float_dtype(values):
+        v = values.to_numpy()
+        if np.all(np.mod(v, 1) == 0):
+            return values.astype(np.int64)
+    return values
+
+
+def _first_missing_row(values: pd.Series) -> int | None:
+    mask = values.isna().to_numpy().copy()
+    if pd.api.types.is_string_dtype(values) or values.dtype == object:
+        mask |= values.astype(str).str.strip().isin(["", "nan", "NaN", "None"]).to_numpy()
+    if mask.any():
+        return int(np.flatnonzero(mask)[0])
+    return None
+
+
+def _py(value: Any) -> Any:
+    """A numpy scalar as the plain Python value, so messages show 'w1', not np.str_('w1')."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _factorize(values: pd.Series) -> tuple[NDArray[np.int32], NDArray[Any]]:
+    """Codes and sorted distinct values in one pass (first-seen order if unsortable).
+
+    Integer ids in a compact range take an O(n) counting path (no hashing, no sort).
+    """
+    arr = values.to_numpy()
+    if arr.dtype.kind in "iu" and arr.size:
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo <= 4 * arr.size + 1024:
+            present = np.bincount(arr - lo, minlength=hi - lo + 1) > 0
+            rank = np.cumsum(present) - 1
+            return rank[arr - lo].astype(np.int32), np.flatnonzero(present) + lo
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+    except TypeError:  # mixed types cannot be sorted
+        codes, uniques = pd.factorize(values.astype(str), sort=False)
+    return codes.astype(np.int32), np.asarray(uniques)
+
+
+def _gold_frame(gold: Any) -> pd.DataFrame:
+    if isinstance(gold, pd.DataFrame):
+        if not {"item", "label"} <= set(gold.columns):
+            raise AnnotationsError(
+                f"gold is missing column(s) {sorted({'item', 'label'} - set(gold.columns))}; "
+                f"found {list(gold.columns)}."
+            )
+        return gold[["item", "label"]].reset_index(drop=True)
+    if isinstance(gold, pd.Series):
+        return pd.DataFrame({"item": gold.index.to_numpy(), "label": gold.to_numpy()})
+    if isinstance(gold, Mapping):
+        return pd.DataFrame({"item": list(gold.keys()), "label": list(gold.values())})
+    raise AnnotationsError(
+        f"gold must be a DataFrame (item, label), a Series or a dict; got {type(gold).__name__}."
+    )
+
+
+def read_gold(path: str | Path, *, item: str = "item", label: str = "label") -> pd.DataFrame:
+    """Read gold labels (columns ``item, label``) from CSV, JSON Lines or Parquet."""
+    df = read_table(path, what="gold")
+    missing = [c for c in (item, label) if c not in df.columns]
+    if missing:
+        raise AnnotationsError(
+            f"gold file {str(path)!r} is missing column(s) {missing}; found {list(df.columns)}."
+        )
+    return df[[item, label]].rename(columns={item: "item", label: "label"})
+
+
+def _apply_duplicate_policy(
+    item: NDArray[np.int32],
+    worker: NDArray[np.int32],
+    label: NDArray[np.int32],
+    policy: str,
+    item_ids: NDArray[Any],
+    worker_ids: NDArray[Any],
+    columns: tuple[str, str],
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.intp]]:
+    """Resolve repeated (worker, item) pairs; return the kept arrays and kept row indices."""
+    keep_all = np.arange(item.shape[0])
+    if policy == "keep_all":
+        return item, worker, label, keep_all
+    # fast check: a CSR matrix of (item, worker) loses entries when pairs repeat
+    pairs = sp.csr_matrix(
+        (np.ones(item.shape[0], dtype=np.int8), (item, worker)),
+        shape=(len(item_ids), max(len(worker_ids), 1)),
+    )
+    pairs.sum_duplicates()
+    if pairs.nnz == item.shape[0]:
+        return item, worker, label, keep_all
+    key = item.astype(np.int64) * max(len(worker_ids), 1) + worker
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    repeated = np.flatnonzero(sorted_key[1:] == sorted_key[:-1])
+    if repeated.size == 0:
+        return item, worker, label, keep_all
+    if policy == "error":
+        # report the earliest row that repeats an earlier (worker, item) pair
+        first_dup = int(order[repeated + 1].min())
+        raise AnnotationsError(
+            f"worker {_py(worker_ids[worker[first_dup]])!r} labeled item "
+            f"{_py(item_ids[item[first_dup]])!r} "
+            f"more than once (first repeat at row {first_dup}, columns {columns[1]!r}, "
+            f"{columns[0]!r}; {repeated.size} repeat(s) in all). Choose duplicates='keep_last' or "
+            "'keep_all' (CLI: --duplicates)."
+        )
+    # keep_last: the last row of each run of equal keys in the stable order
+    last_of_run = np.ones(sorted_key.shape[0], dtype=bool)
+    last_of_run[:-1] = sorted_key[1:] != sorted_key[:-1]
+    kept = np.sort(order[last_of_run])
+    return item[kept], worker[kept], label[kept], kept
