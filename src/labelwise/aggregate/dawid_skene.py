@@ -15,23 +15,49 @@ from labelwise.aggregate._base import expected_accuracy
 from labelwise.aggregate._em import EMAggregator
 from labelwise.annotations import Annotations
 
-__all__ = ["DawidSkene", "OneCoinDawidSkene", "dawid_skene_m_step"]
+__all__ = [
+    "DawidSkene",
+    "OneCoinDawidSkene",
+    "confusion_from_counts",
+    "dawid_skene_m_step",
+    "log_confusion_rows",
+]
+
+
+def confusion_from_counts(
+    counts: NDArray[np.floating], n_workers: int, n_classes: int, smoothing: float
+) -> NDArray[np.float64]:
+    """Confusion matrices (n_workers, K true, K given) from the M-step's sufficient
+    statistics ``S.T @ posterior`` (shape (n_workers * K, K), rows (worker, given label)).
+
+    ``smoothing`` is a symmetric Dirichlet pseudo-count added to every cell. The
+    statistics are sums over items, so partitions of the items (Dask) add theirs up
+    and call this once.
+    """
+    k = n_classes
+    cells = np.asarray(counts, dtype=np.float64).reshape(n_workers, k, k).transpose(0, 2, 1)
+    cells = cells + smoothing
+    totals = cells.sum(axis=2, keepdims=True)
+    return cells / np.where(totals > 0, totals, 1.0)  # type: ignore[no-any-return]
 
 
 def dawid_skene_m_step(
     st: object, posterior: NDArray[np.floating], n_workers: int, n_classes: int, smoothing: float
 ) -> NDArray[np.float64]:
-    """Return confusion matrices (n_workers, K true, K given) from ``S.T @ posterior``.
+    """Return confusion matrices from ``st @ posterior`` (``st`` = the transposed answer
+    matrix); see :func:`confusion_from_counts`."""
+    return confusion_from_counts(np.asarray(st @ posterior), n_workers, n_classes, smoothing)
 
-    ``smoothing`` is a symmetric Dirichlet pseudo-count added to every cell.
-    ``st`` is the transposed answer matrix (or any object with ``@``), so the
-    same step serves in-memory arrays and partition-wise sums.
-    """
-    k = n_classes
-    counts = np.asarray(st @ posterior).reshape(n_workers, k, k).transpose(0, 2, 1)
-    counts = counts + smoothing
-    totals = counts.sum(axis=2, keepdims=True)
-    return counts / np.where(totals > 0, totals, 1.0)  # type: ignore[no-any-return]
+
+def log_confusion_rows(
+    confusion: NDArray[np.floating], dtype: type = np.float32
+) -> NDArray[np.floating]:
+    """``log(confusion)`` laid out as rows (worker, given label) x columns (true class),
+    so that the E-step is the product ``S @ rows``."""
+    w, k = confusion.shape[0], confusion.shape[1]
+    with np.errstate(divide="ignore"):
+        log_conf = np.log(confusion).astype(dtype)
+    return np.ascontiguousarray(log_conf.transpose(0, 2, 1).reshape(w * k, k))
 
 
 class DawidSkene(EMAggregator):
@@ -94,12 +120,7 @@ class DawidSkene(EMAggregator):
         )
 
     def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
-        w, k = annotations.n_workers, annotations.n_classes
-        with np.errstate(divide="ignore"):
-            log_conf = np.log(self.confusion_).astype(np.float32)
-        # rows (worker, given label) -> columns true class
-        m = np.ascontiguousarray(log_conf.transpose(0, 2, 1).reshape(w * k, k))
-        return np.asarray(self._s @ m)
+        return np.asarray(self._s @ log_confusion_rows(self.confusion_))
 
     def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:
         del self._s
