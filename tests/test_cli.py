@@ -31,11 +31,13 @@ def files(tmp_path):
 def test_help_on_every_command():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("aggregate", "annotators", "demo"):
+    names = [c.name or c.callback.__name__ for c in app.registered_commands]
+    assert {"aggregate", "annotators", "demo"} <= set(names)
+    for command in names:
         assert command in result.output
         sub = runner.invoke(app, [command, "--help"])
         assert sub.exit_code == 0, sub.output
-        assert "Usage" in sub.output
+        assert "Usage" in sub.output and "Example" in sub.output, command
 
 
 @pytest.mark.parametrize("method", ["mv", "wmv", "ds", "onecoin", "glad", "mace"])
