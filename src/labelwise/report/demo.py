@@ -45,8 +45,7 @@ SectionBuilder = Callable[[DemoContext], Section]
 
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
-    from labelwise.report.sections import aggregation
-    from labelwise.report.sections import planning
+    from labelwise.report.sections import aggregation, planning
 
     return [
         ("aggregation", aggregation.build_section),

@@ -12,18 +12,40 @@
 
 from __future__ import annotations
 
+from labelwise.scaling.budget import (
+    ACTIVE_LEARNING_SAVING,
+    BudgetPlan,
+    Strategy,
+    default_strategies,
+    dynamic_overlap_quality,
+    fixed_overlap_quality,
+    pareto_frontier,
+    plan_budget,
+)
 from labelwise.scaling.curves import METRICS, LearningCurve, learning_curve, score_from_confusion
 from labelwise.scaling.fit import CurveFit, DataRequirement, ExtrapolationWarning, class_gains
 from labelwise.scaling.models import FAMILIES
+from labelwise.scaling.noise import NOISE_KINDS, NoiseVolumeStudy, noise_volume_study
 
 __all__ = [
+    "ACTIVE_LEARNING_SAVING",
     "FAMILIES",
     "METRICS",
+    "NOISE_KINDS",
+    "BudgetPlan",
     "CurveFit",
     "DataRequirement",
     "ExtrapolationWarning",
     "LearningCurve",
+    "NoiseVolumeStudy",
+    "Strategy",
     "class_gains",
+    "default_strategies",
+    "dynamic_overlap_quality",
+    "fixed_overlap_quality",
     "learning_curve",
+    "noise_volume_study",
+    "pareto_frontier",
+    "plan_budget",
     "score_from_confusion",
 ]

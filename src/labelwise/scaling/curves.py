@@ -174,7 +174,7 @@ def _resolve_sizes(sizes: Any, n_pool: int, n_classes: int) -> NDArray[np.int64]
         else:
             if float(v) <= 0:
                 raise InputError(f"size {v!r} must be positive (a count or a fraction in (0, 1]).")
-            n = int(round(float(v) * n_pool))
+            n = round(float(v) * n_pool)
         if n <= 0:
             raise InputError(f"size {v!r} gives {n} training items; sizes must be positive.")
         if n > n_pool:
@@ -266,8 +266,9 @@ def learning_curve(
         if not seed_list:
             raise InputError("seeds is empty; give a count or a list of seeds.")
     if X_test is None:
-        check_number(test_size, "test_size", "learning_curve", low=0, high=1, low_open=True,
-                     high_open=True)  # fmt: skip
+        check_number(
+            test_size, "test_size", "learning_curve", low=0, high=1, low_open=True, high_open=True
+        )
         classes, codes = np.unique(ya, return_inverse=True)
         test_mask = _stratified_test_mask(codes, test_size, rng)
         Xtr, ytr, Xte, yte = Xa[~test_mask], codes[~test_mask], Xa[test_mask], codes[test_mask]

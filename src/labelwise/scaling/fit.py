@@ -91,22 +91,27 @@ class DataRequirement:
 
     @property
     def range(self) -> tuple[float, float] | None:
-        """(min, max) of the reachable per-family estimates, or None."""
-        vals = [v for v in self.by_model.values() if v is not None]
-        return (min(vals), max(vals)) if vals else None
+        """(min, max) of the per-family estimates (max ``inf`` when a plausible family
+        never gets there), or None when none does."""
+        vals = [math.inf if v is None else v for v in self.by_model.values()]
+        return (min(vals), max(vals)) if vals and min(vals) < math.inf else None
 
 
 def _fit_family(
     fam: CurveFamily, x: Array, v: Array, starts: list[Array] | None = None
 ) -> tuple[Array, float]:
-    """Least-squares parameters and cost of one family on (x, v); best of the starts."""
+    """Weighted least-squares parameters and cost of one family on (x, v); best of the
+    starts. The spread of a score over training draws shrinks roughly like 1/sqrt(n), so
+    residuals are weighted by sqrt(n): the large sizes, which decide the extrapolation,
+    are not drowned by the noisy small ones."""
     lo, hi = np.asarray(fam.lower), np.asarray(fam.upper)
+    w = np.sqrt(x / x.max())
     best, best_cost = None, np.inf
     for s in starts if starts is not None else fam.starts(x, v):
         s0 = np.clip(s, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
         with np.errstate(all="ignore"):
             res = least_squares(
-                lambda t: fam.fn(x, t) - v, s0, bounds=(lo, hi), method="trf", max_nfev=400
+                lambda t: (fam.fn(x, t) - v) * w, s0, bounds=(lo, hi), method="trf", max_nfev=400
             )
         if np.isfinite(res.cost) and res.cost < best_cost:
             best, best_cost = res.x, float(res.cost)
@@ -121,8 +126,10 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
     Parameters
     ----------
     model : {"auto", "power_law", "arctan", "logarithmic", "algebraic_root"}
-        ``"auto"`` chooses the family that best predicts the held-out largest sizes
-        from the smaller ones, on your own curve.
+        ``"auto"`` fits each family to the first two thirds of the sizes and scores
+        its prediction of the rest (on your own curve); it keeps the power law unless
+        another bounded family's held-out error is under half of the power law's (the
+        never-saturating logarithmic family only widens the range of estimates).
     n_bootstrap : int
         Bootstrap refits for the interval (0: no interval from sampling noise).
     confidence : float
@@ -191,8 +198,9 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         name = type(self).__name__
         check_option(self.model, "model", name, ["auto", *FAMILIES])
         check_number(self.n_bootstrap, "n_bootstrap", name, kind=int, low=0)
-        check_number(self.confidence, "confidence", name, low=0, high=1, low_open=True,
-                     high_open=True)  # fmt: skip
+        check_number(
+            self.confidence, "confidence", name, low=0, high=1, low_open=True, high_open=True
+        )
         check_number(self.horizon, "horizon", name, low=1)
         check_number(self.warn_factor, "warn_factor", name, low=1)
         n, s = self._check_points(sizes, scores)
@@ -203,11 +211,7 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         x = n / self.n_max_
         v = s.mean(axis=0)
         self.selection_ = self._select(x, v)
-        self.model_ = (
-            self.model
-            if self.model != "auto"
-            else str(self.selection_.sort_values("holdout_rmse").iloc[0]["model"])
-        )
+        self.model_ = self.model if self.model != "auto" else self._choose(self.selection_)
         self.candidates_ = {f: _fit_family(FAMILIES[f], x, v)[0] for f in self._families()}
         theta = self.candidates_[self.model_]
         self.theta_ = theta
@@ -217,6 +221,22 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         self.bootstrap_theta_ = self._bootstrap(x, s, theta, rng)
         self.params_ = self._named_params(theta)
         return self
+
+    @staticmethod
+    def _choose(selection: pd.DataFrame) -> str:
+        """The power law unless another family extrapolated the held-out sizes at least
+        twice as well: two or three held-out points are weak evidence, and the power
+        law is the family that is right most often (Hestness et al. 2017; Mahmood et
+        al. 2022 found no family better everywhere). The logarithmic family, which never
+        levels off, is only ever part of the range."""
+        # the logarithmic curve never levels off, so it cannot tell a target is out of
+        # reach: it widens the range of estimates but is never the point estimate
+        bounded = selection[selection["model"] != "logarithmic"]
+        best = bounded.sort_values("holdout_rmse").iloc[0]
+        power = selection[selection["model"] == "power_law"]["holdout_rmse"]
+        if power.empty or not np.isfinite(power.iloc[0]):
+            return str(best["model"])
+        return str(best["model"]) if best["holdout_rmse"] < 0.5 * power.iloc[0] else "power_law"
 
     def _families(self) -> list[str]:
         return list(FAMILIES) if self.model == "auto" else [self.model]
@@ -256,8 +276,14 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
             fam = FAMILIES[f]
             n_fit = k - n_test
             if n_fit < len(fam.params) + 1:
-                rows.append({"model": f, "holdout_rmse": math.inf, "holdout_max_error": math.nan,
-                             "holdout_ratio": math.nan})  # fmt: skip
+                rows.append(
+                    {
+                        "model": f,
+                        "holdout_rmse": math.inf,
+                        "holdout_max_error": math.nan,
+                        "holdout_ratio": math.nan,
+                    }
+                )
                 continue
             xf, vf = x[:n_fit] / x[n_fit - 1], v[:n_fit]
             theta, _ = _fit_family(fam, xf, vf)
@@ -341,7 +367,13 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         boots = np.stack([self._curve(t, n) for t in self.bootstrap_theta_])
         lo, hi = np.quantile(boots, [alpha, 1 - alpha], axis=0)
         m = self._margin(n)
-        return np.clip(lo - m, 0, 1), np.clip(hi + m, 0, 1)
+        lo, hi = lo - m, hi + m
+        # model uncertainty: every family that extrapolated the held-out sizes about as
+        # well as the chosen one is inside the interval (Mahmood et al.'s lesson)
+        for f in self._plausible_families():
+            pred = np.clip(FAMILIES[f].fn(n / self.n_max_, self.candidates_[f]), 0, 1)
+            lo, hi = np.minimum(lo, pred), np.maximum(hi, pred)
+        return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
 
     def predict_interval(self, n: ArrayLike) -> tuple[Array, Array]:
         """(low, high) of the score at ``n``: bootstrap quantiles widened by the
@@ -386,8 +418,8 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
             reason = (
                 f"unreachable: the {self.model_} curve levels off at {asym:.3f} < {target:.3f}."
                 if asym < target
-                else f"unreachable within {self.horizon:g}x the data ({self.horizon * self.n_max_:,.0f}"
-                " labels); the fit says nothing that far out."
+                else f"unreachable within {self.horizon:g}x the data "
+                f"({self.horizon * self.n_max_:,.0f} labels); the fit says nothing that far out."
             )
         else:
             reason = (

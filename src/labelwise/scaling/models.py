@@ -49,9 +49,9 @@ def _power(x: Array, t: Array) -> Array:
 def _power_starts(x: Array, v: Array) -> list[Array]:
     err = 1.0 - v
     c0 = max(0.0, float(err.min()) * 0.5)
-    return [
-        np.array([max(float(err[-1]) - c0, 1e-3), b, c0]) for b in (0.2, 0.5, 1.0)
-    ] + [np.array([max(float(err[-1]), 1e-3), 0.3, 0.0])]
+    return [np.array([max(float(err[-1]) - c0, 1e-3), b, c0]) for b in (0.2, 0.5, 1.0)] + [
+        np.array([max(float(err[-1]), 1e-3), 0.3, 0.0])
+    ]
 
 
 def _arctan(x: Array, t: Array) -> Array:

@@ -41,8 +41,15 @@ def plot_learning_curve(curve: LearningCurve, fit: CurveFit, *, reach: float = 4
     """The measured curve (mean and range over seeds), the fit and its interval."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.8, 4))
-    ax.errorbar(curve.sizes, curve.mean, yerr=curve.std, fmt="o", color="k", ms=4,
-                label="measured (mean ± sd over seeds)")  # fmt: skip
+    ax.errorbar(
+        curve.sizes,
+        curve.mean,
+        yerr=curve.std,
+        fmt="o",
+        color="k",
+        ms=4,
+        label="measured (mean ± sd over seeds)",
+    )
     grid = np.geomspace(curve.sizes.min(), curve.sizes.max() * reach, 120)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExtrapolationWarning)
@@ -64,8 +71,15 @@ def plot_noise_volume(study: NoiseVolumeStudy) -> Any:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     summ = study.summary()
     for i, (effect, grp) in enumerate(summ.groupby("effect", sort=False)):
-        ax.errorbar(grp["share wrong or missing"], grp["accuracy"], yerr=grp["std"],
-                    marker="o", ms=4, label=effect, color=f"C{i}")  # fmt: skip
+        ax.errorbar(
+            grp["share wrong or missing"],
+            grp["accuracy"],
+            yerr=grp["std"],
+            marker="o",
+            ms=4,
+            label=effect,
+            color=f"C{i}",
+        )
     ax.set_xlabel("share of training labels wrong (noise) or missing (less data)")
     ax.set_ylabel("test accuracy")
     ax.set_title("Noise versus volume")
@@ -89,8 +103,14 @@ def plot_budget(plan: BudgetPlan) -> Any:
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for i, (name, grp) in enumerate(plan.curves.groupby("strategy", sort=False)):
         ax.plot(grp["money"], grp["accuracy"], color=f"C{i}", label=str(name))
-    ax.plot(plan.frontier["money"], plan.frontier["accuracy"], color="k", lw=2.5, alpha=0.3,
-            label="Pareto frontier")  # fmt: skip
+    ax.plot(
+        plan.frontier["money"],
+        plan.frontier["accuracy"],
+        color="k",
+        lw=2.5,
+        alpha=0.3,
+        label="Pareto frontier",
+    )
     ax.axhline(plan.target, color="grey", ls="--", lw=0.8, label=f"target {plan.target:g}")
     ax.set_xscale("log")
     ax.set_xlabel(f"total money (at {plan.cost_per_label:g} per label)")
@@ -177,11 +197,18 @@ def build_section(ctx: DemoContext) -> Section:
                 "the smaller ones is used. The interval combines a bootstrap over seeds with "
                 "the held-out extrapolation error, growing with the distance beyond the data."
             ),
-            figure_from_matplotlib(plot_learning_curve(curve, fit), "The dotted line marks the "
-                                   "largest measured size; beyond it the curve is extrapolated."),  # fmt: skip
+            figure_from_matplotlib(
+                plot_learning_curve(curve, fit),
+                "The dotted line marks the "
+                "largest measured size; beyond it the curve is extrapolated.",
+            ),
             Table(fit.selection_, caption="Curve families: held-out extrapolation error"),
-            Table(req_rows, caption=f"Labels needed for {target:.1%} by each plausible family "
-                  f"(collect in rounds: {', '.join(f'{r:,}' for r in req.rounds) or '-'})", digits=0),  # fmt: skip
+            Table(
+                req_rows,
+                caption=f"Labels needed for {target:.1%} by each plausible family "
+                f"(collect in rounds: {', '.join(f'{r:,}' for r in req.rounds) or '-'})",
+                digits=0,
+            ),
             Table(class_gains(curve), caption="Which classes still gain from more data"),
             Text(
                 "Noise versus volume (after Prendki 2020): the same model trained with a "
@@ -190,8 +217,12 @@ def build_section(ctx: DemoContext) -> Section:
             ),
             figure_from_matplotlib(plot_noise_volume(study), f"Study time {study.seconds:.1f} s."),
             Table(impact, caption="Accuracy points lost per 10% of labels wrong or missing"),
-            Table(study.sensitivity(), caption="Per-class sensitivity: baseline accuracy, drops "
-                  "in points, impact indexes in points per 10% wrong or missing", digits=2),  # fmt: skip
+            Table(
+                study.sensitivity(),
+                caption="Per-class sensitivity: baseline accuracy, drops "
+                "in points, impact indexes in points per 10% wrong or missing",
+                digits=2,
+            ),
             Text(
                 f"Budget: the crowd's single answers are {crowd_acc:.1%} accurate; redundancy "
                 "and its label accuracy are simulated; each point of label error costs "
@@ -200,7 +231,10 @@ def build_section(ctx: DemoContext) -> Section:
                 "the items."
             ),
             figure_from_matplotlib(plot_budget(plan), "Expected accuracy against money."),
-            Table(plan.strategies.drop(columns=["items low", "items high"]),
-                  caption="Money per strategy at 0.04 per label", digits=2),  # fmt: skip
+            Table(
+                plan.strategies.drop(columns=["items low", "items high"]),
+                caption="Money per strategy at 0.04 per label",
+                digits=2,
+            ),
         ),
     )

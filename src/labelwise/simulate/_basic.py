@@ -1,4 +1,4 @@
-"""Simulated annotators and label noise, for measuring every policy offline.
+"""Annotator confusion matrices, annotations from them, and label-noise injection.
 
 An annotator is a confusion matrix ``C`` (K x K, rows the true class): given an
 item of true class ``k`` they answer ``l`` with probability ``C[k, l]``.
@@ -160,3 +160,18 @@ def inject_noise(
         u = rng.random(y.shape[0])[:, None]
         noisy = np.minimum((u > cum).sum(axis=1), k - 1)
     return noisy, noisy != y
+
+
+def sample_answers(
+    confusions: NDArray[np.floating],
+    worker: NDArray[np.integer],
+    truth: NDArray[np.integer],
+    rng: np.random.Generator,
+) -> NDArray[np.int64]:
+    """Draw one answer per (worker, true class) pair: ``label ~ confusions[w, truth]``.
+
+    Vectorised inverse-CDF sampling; callers have validated their inputs.
+    """
+    cum = confusions[worker, truth].cumsum(axis=1)
+    u = rng.random(worker.shape[0])[:, None]
+    return np.minimum((u > cum).sum(axis=1), confusions.shape[1] - 1).astype(np.int64)

@@ -1,0 +1,470 @@
+"""The pool-based active learning loop: query, teach, run.
+
+Example
+-------
+>>> import numpy as np
+>>> from sklearn.datasets import load_digits
+>>> from sklearn.linear_model import LogisticRegression
+>>> from labelwise.active import ActiveLearner
+>>> X, y = load_digits(return_X_y=True)
+>>> start = np.full(len(y), -1)
+>>> start[:20] = y[:20]
+>>> al = ActiveLearner(LogisticRegression(max_iter=500), "margin", 10, random_state=0)
+>>> al = al.fit(X / 16, start)
+>>> len(al.query())
+10
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from labelwise._validation import (
+    check_features,
+    check_is_fitted,
+    check_number,
+    check_option,
+    check_random_state,
+)
+from labelwise.active import diversity, strategies
+from labelwise.active.batch import class_balanced_top_k, top_k
+from labelwise.active.seals import SEALS
+from labelwise.errors import InputError, ParameterError
+
+__all__ = ["BATCH_MODES", "STRATEGIES", "ActiveLearner", "ActiveRun"]
+
+IntArray = NDArray[np.int64]
+
+#: Strategy names the loop accepts (a callable ``proba -> scores`` works too).
+STRATEGIES = (
+    "random",
+    "least_confidence",
+    "margin",
+    "entropy",
+    "density",
+    "vote_entropy",
+    "mean_kl",
+    "bald",
+    "coreset",
+    "badge",
+    "target",
+)
+#: How a batch is drawn from scores.
+BATCH_MODES = ("topk", "diverse", "kmeanspp", "balanced")
+_COMMITTEE = {"vote_entropy": strategies.vote_entropy, "mean_kl": strategies.mean_kl,
+              "bald": strategies.bald}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ActiveRun:
+    """What :meth:`ActiveLearner.run` recorded: the learning curve and what was asked.
+
+    Attributes
+    ----------
+    n_labels : (r,) int array
+        Labeled items after each round (round 0: before any query).
+    accuracy : (r,) float array
+        Test accuracy after each round (NaN without a test set or a trained model).
+    queried : tuple of int arrays
+        Pool rows asked in each round, in order.
+    stopped_by : str
+        ``"budget"``, ``"pool exhausted"`` or the name of the stopping rule that fired.
+    """
+
+    n_labels: NDArray[np.int64]
+    accuracy: NDArray[np.float64]
+    queried: tuple[IntArray, ...]
+    stopped_by: str
+
+    def frame(self) -> pd.DataFrame:
+        """The learning curve as a table with columns ``labels, accuracy``."""
+        return pd.DataFrame({"labels": self.n_labels, "accuracy": self.accuracy})
+
+    def labels_to_reach(self, target: float) -> int | None:
+        """Fewest labels at which the accuracy first reached ``target`` (None: never)."""
+        hit = np.flatnonzero(self.accuracy >= target)
+        return int(self.n_labels[hit[0]]) if hit.size else None
+
+
+class ActiveLearner:
+    """Choose what to label next from a pool, learn from the answers, repeat.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier with ``predict_proba``
+        Cloned and refitted on the labeled rows after every :meth:`teach`.
+    strategy : str or callable
+        One of :data:`STRATEGIES`, or ``f(proba) -> scores`` (higher = ask first).
+        ``"density"`` is entropy times mean cosine similarity to the pool (``beta``);
+        ``"vote_entropy"``, ``"mean_kl"`` and ``"bald"`` use a committee;
+        ``"coreset"`` and ``"badge"`` choose the batch themselves (``batch`` ignored);
+        ``"target"`` asks for the likeliest items of class ``target`` (rare-class search).
+    batch_size : int
+        Items per :meth:`query` by default.
+    candidates : None or SEALS
+        ``None`` scores every unlabeled row; a :class:`SEALS` scores only its candidates.
+    batch : {"topk", "diverse", "kmeanspp", "balanced"}
+        Top-k; k-means clusters of the ``oversample * n`` best, best per cluster;
+        score-weighted k-means++; or top-k spread evenly over predicted classes.
+    committee : list of estimators or None
+        QBC members (each fit on all labels); ``None``: ``committee_size`` bootstrap fits.
+    committee_size : int
+    beta : float
+        Density exponent for ``"density"``.
+    target : int or None
+        The class sought by ``strategy="target"``.
+    oversample : int
+        Candidates per batch slot for ``batch="diverse"``.
+    self_training : float or None
+        If set, after each teach add unlabeled candidates predicted with at least this
+        probability as pseudo-labels and refit (active learning plus self-training).
+    stopping : sequence of stopping rules
+        :class:`~labelwise.active.stopping.StabilizingPredictions`,
+        :class:`~labelwise.active.stopping.MaxUncertainty`; checked by :meth:`run`.
+    random_state : int, Generator or None
+
+    Attributes
+    ----------
+    estimator_ : fitted clone of ``estimator`` (after the first teach with 2+ classes)
+    labeled_ : (l,) int array, pool rows labeled, in the order taught
+    y_ : (n,) int array, labels of the pool (``missing_label`` where unlabeled)
+    seals_ : SEALS or None
+    n_pseudo_ : int, pseudo-labels used in the last fit
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        strategy: str | Callable[[Any], Any] = "margin",
+        batch_size: int = 10,
+        *,
+        candidates: SEALS | None = None,
+        batch: str = "topk",
+        committee: Sequence[Any] | None = None,
+        committee_size: int = 5,
+        beta: float = 1.0,
+        target: int | None = None,
+        oversample: int = 10,
+        self_training: float | None = None,
+        stopping: Sequence[Any] = (),
+        random_state: Any = None,
+    ):
+        self.estimator = estimator
+        self.strategy = strategy
+        self.batch_size = batch_size
+        self.candidates = candidates
+        self.batch = batch
+        self.committee = committee
+        self.committee_size = committee_size
+        self.beta = beta
+        self.target = target
+        self.oversample = oversample
+        self.self_training = self_training
+        self.stopping = stopping
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ setup
+    def _validate(self) -> None:
+        name = type(self).__name__
+        if not hasattr(self.estimator, "predict_proba"):
+            raise ParameterError(
+                f"The 'estimator' parameter of {name} must have predict_proba; "
+                f"{type(self.estimator).__name__} has none."
+            )
+        if not callable(self.strategy):
+            check_option(self.strategy, "strategy", name, STRATEGIES)
+        check_number(self.batch_size, "batch_size", name, kind=int, low=1)
+        check_option(self.batch, "batch", name, BATCH_MODES)
+        check_number(self.committee_size, "committee_size", name, kind=int, low=2)
+        check_number(self.beta, "beta", name, low=0)
+        check_number(self.oversample, "oversample", name, kind=int, low=1)
+        if self.self_training is not None:
+            check_number(self.self_training, "self_training", name, low=0, high=1, low_open=True)
+        if self.strategy == "target" and self.target is None:
+            raise ParameterError(f"strategy='target' of {name} needs the 'target' class.")
+        if self.candidates is not None and not isinstance(self.candidates, SEALS):
+            raise ParameterError(
+                f"The 'candidates' parameter of {name} must be None or a SEALS instance. "
+                f"Got {self.candidates!r} instead."
+            )
+
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike | None = None,
+        *,
+        embeddings: ArrayLike | None = None,
+        missing_label: int = -1,
+    ) -> ActiveLearner:
+        """Take the pool ``X`` (n, d) and the labels known so far; return ``self``.
+
+        ``y`` (n,) holds integer labels with ``missing_label`` for unlabeled rows
+        (``None``: nothing labeled, the first query is a cold start). ``embeddings``
+        (n, e) serve the neighbour index, density and diversity (default: ``X``).
+        """
+        self._validate()
+        X_arr = np.asarray(X) if X is not None else None
+        if X_arr is None or X_arr.ndim != 2 or X_arr.shape[1] == 0:
+            shape = None if X_arr is None else X_arr.shape
+            raise InputError(f"the pool X has no features (shape {shape}); need (n, d>=1).")
+        self.X_ = check_features(X_arr, "X")
+        n = self.X_.shape[0]
+        self.emb_ = self.X_ if embeddings is None else check_features(embeddings, "embeddings")
+        if self.emb_.shape[0] != n:
+            raise InputError(f"embeddings has {self.emb_.shape[0]} rows; X has {n}.")
+        self.missing_label_ = missing_label
+        if y is None:
+            self.y_ = np.full(n, missing_label, dtype=np.int64)
+        else:
+            yy = np.asarray(y)
+            if yy.shape != (n,):
+                raise InputError(f"y has shape {yy.shape}; the pool has {n} rows.")
+            if not np.issubdtype(yy.dtype, np.integer):
+                raise InputError(f"y must hold integer labels; got dtype {yy.dtype}.")
+            self.y_ = yy.astype(np.int64)
+        self._mask = self.y_ != missing_label
+        self.labeled_ = np.flatnonzero(self._mask).astype(np.int64)
+        self._rng = check_random_state(self.random_state)
+        self._centroid = diversity_centroid(self.emb_) if self.strategy == "density" else None
+        self.seals_ = None
+        if self.candidates is not None:
+            self.seals_ = SEALS(**self.candidates.get_params()).fit(self.emb_, self.labeled_)
+        self._last_unc: float | None = None
+        self._refit()
+        return self
+
+    # --------------------------------------------------------------- fitting
+    @property
+    def is_trained_(self) -> bool:
+        """Whether a model is fitted (it needs labels of at least two classes)."""
+        return hasattr(self, "estimator_")
+
+    def _refit(self) -> None:
+        from sklearn.base import clone
+
+        lab = np.sort(self.labeled_)  # fit in pool order: the model ignores teaching order
+        if np.unique(self.y_[lab]).size < 2:
+            return
+        Xl, yl = self.X_[lab], self.y_[lab]
+        self.estimator_ = clone(self.estimator).fit(Xl, yl)
+        self.n_pseudo_ = 0
+        if self.self_training is not None:
+            cand = self._candidate_ids()
+            if cand.size:
+                p = self.estimator_.predict_proba(self.X_[cand])
+                sure = p.max(axis=1) >= self.self_training
+                if sure.any():
+                    pseudo = self.estimator_.classes_[p[sure].argmax(axis=1)]
+                    self.estimator_ = clone(self.estimator).fit(
+                        np.vstack([Xl, self.X_[cand[sure]]]), np.concatenate([yl, pseudo])
+                    )
+                    self.n_pseudo_ = int(sure.sum())
+
+    def teach(self, ids: ArrayLike, labels: ArrayLike) -> ActiveLearner:
+        """Record ``labels`` for pool rows ``ids``, grow the candidates, refit; return ``self``."""
+        check_is_fitted(self, "X_")
+        r = np.asarray(ids, dtype=np.int64).ravel()
+        lab = np.asarray(labels).ravel()
+        if r.shape != lab.shape:
+            raise InputError(f"ids has {r.size} entries; labels has {lab.size}.")
+        if r.size and (r.min() < 0 or r.max() >= len(self.y_)):
+            bad = r[(r < 0) | (r >= len(self.y_))][0]
+            raise InputError(f"id {int(bad)} is outside the pool of {len(self.y_)} rows.")
+        if not np.issubdtype(lab.dtype, np.integer):
+            raise InputError(f"labels must be integers; got dtype {lab.dtype}.")
+        if (lab == self.missing_label_).any():
+            raise InputError(f"labels contain the missing label {self.missing_label_}.")
+        new = r[~self._mask[r]]
+        self.y_[r] = lab
+        self._mask[r] = True
+        _, first = np.unique(new, return_index=True)
+        self.labeled_ = np.concatenate([self.labeled_, new[np.sort(first)]])
+        if self.seals_ is not None:
+            self.seals_.add_labeled(r)
+        self._refit()
+        return self
+
+    # --------------------------------------------------------------- querying
+    def _candidate_ids(self) -> IntArray:
+        if self.seals_ is not None:
+            return self.seals_.candidates_
+        return np.flatnonzero(~self._mask).astype(np.int64)
+
+    def max_uncertainty(self) -> float | None:
+        """Largest least-confidence score among the candidates at the last query."""
+        return self._last_unc
+
+    def query(self, n: int | None = None) -> IntArray:
+        """Pool rows to label next: ``n`` (default ``batch_size``) distinct unlabeled ids.
+
+        Without a model (fewer than two classes labeled) the batch is a k-means cold
+        start over the unlabeled rows' embeddings.
+        """
+        check_is_fitted(self, "X_")
+        n = self.batch_size if n is None else n
+        check_number(n, "n", "ActiveLearner.query", kind=int, low=1)
+        n_unlabeled = int(len(self._mask) - self._mask.sum())
+        if n > n_unlabeled:
+            raise InputError(f"a batch of {n} is larger than the {n_unlabeled} unlabeled rows.")
+        cand = self._candidate_ids()
+        if cand.size < n:  # SEALS pool still small: top up with random unlabeled rows
+            cand = np.concatenate([cand, self._random_unlabeled(n - cand.size, exclude=cand)])
+        if not self.is_trained_:
+            unl = cand if self.seals_ is not None else np.flatnonzero(~self._mask)
+            if self.seals_ is not None and unl.size < 5 * n:
+                unl = np.concatenate([unl, self._random_unlabeled(20 * n, exclude=unl)])
+            pos = diversity.kmeans_seed(self.emb_[unl], n, random_state=self._rng)
+            return unl[pos]
+        if self.strategy == "random":
+            return self._rng.choice(cand, size=n, replace=False).astype(np.int64)
+        proba = self.estimator_.predict_proba(self.X_[cand])
+        self._last_unc = float(strategies.least_confidence(proba).max()) if len(cand) else None
+        return cand[self._select(cand, proba, n)]
+
+    def _random_unlabeled(self, m: int, exclude: IntArray) -> IntArray:
+        n_pool = len(self._mask)
+        free = n_pool - int(self._mask.sum()) - len(exclude)
+        m = min(m, max(free, 0))
+        if m == 0:
+            return np.empty(0, dtype=np.int64)
+        taken = set(exclude.tolist())
+        out: list[int] = []
+        while len(out) < m:  # rejection sampling: never scans the pool
+            for i in self._rng.integers(n_pool, size=2 * (m - len(out)) + 8).tolist():
+                if not self._mask[i] and i not in taken:
+                    taken.add(i)
+                    out.append(i)
+                    if len(out) == m:
+                        break
+        return np.asarray(out, dtype=np.int64)
+
+    def _select(self, cand: IntArray, proba: Any, n: int) -> IntArray:
+        s = self.strategy
+        if s == "coreset":
+            emb = self.emb_[cand]
+            return diversity.coreset(emb, n, labeled=self.emb_[self.labeled_],
+                                     random_state=self._rng)  # fmt: skip
+        if s == "badge":
+            return diversity.badge(proba, self.emb_[cand], n, random_state=self._rng)
+        if callable(s):
+            scores = np.asarray(s(proba), dtype=np.float64)
+        elif s in strategies.SCORES:
+            scores = strategies.SCORES[s](proba)
+        elif s == "density":
+            scores = _density(proba, self.emb_[cand], self._centroid, self.beta)
+        elif s == "target":
+            cols = list(self.estimator_.classes_)
+            if self.target not in cols:  # the class is not labeled yet: look where it is unsure
+                scores = strategies.least_confidence(proba)
+            else:
+                scores = strategies.target_class(proba, cols.index(self.target))
+        else:
+            scores = _COMMITTEE[s](self._committee_proba(cand))
+        if self.batch == "topk":
+            return top_k(scores, n)
+        if self.batch == "balanced":
+            pred = np.asarray(proba).argmax(axis=1)
+            return class_balanced_top_k(scores, pred, n)
+        if self.batch == "kmeanspp":
+            return diversity.weighted_kmeans_pp(
+                self.emb_[cand], np.maximum(scores, 0), n, random_state=self._rng
+            )
+        return diversity.cluster_top(
+            self.emb_[cand], scores, n, oversample=self.oversample, random_state=self._rng
+        )
+
+    def _committee_proba(self, cand: IntArray) -> NDArray[np.float64]:
+        from sklearn.base import clone
+
+        classes = self.estimator_.classes_
+        lab = self.labeled_
+        Xl, yl = self.X_[lab], self.y_[lab]
+        members: list[Any] = []
+        if self.committee is not None:
+            members = [clone(m).fit(Xl, yl) for m in self.committee]
+        else:
+            for _ in range(self.committee_size):
+                for _try in range(10):  # a bootstrap needs two classes
+                    b = self._rng.integers(len(lab), size=len(lab))
+                    if np.unique(yl[b]).size >= 2:
+                        break
+                members.append(clone(self.estimator).fit(Xl[b], yl[b]))
+        Xc = self.X_[cand]
+        out = np.zeros((len(members), len(cand), len(classes)))
+        for j, m in enumerate(members):
+            cols = np.searchsorted(classes, m.classes_)
+            out[j][:, cols] = m.predict_proba(Xc)
+        return out
+
+    # -------------------------------------------------------------------- run
+    def run(
+        self,
+        oracle: ArrayLike | Callable[[IntArray], ArrayLike],
+        budget: int,
+        *,
+        X_test: ArrayLike | None = None,
+        y_test: ArrayLike | None = None,
+    ) -> ActiveRun:
+        """Query, ask ``oracle``, teach, until ``budget`` new labels or a stopping rule.
+
+        ``oracle`` is the labels of every pool row (n,) or ``f(ids) -> labels`` (a
+        crowd campaign, a labeling service). Returns the learning curve as an
+        :class:`ActiveRun` (accuracy on ``X_test, y_test`` when given).
+        """
+        check_is_fitted(self, "X_")
+        check_number(budget, "budget", "ActiveLearner.run", kind=int, low=0)
+        if callable(oracle):
+            ask = oracle
+        else:
+            truth = np.asarray(oracle)
+            if truth.shape != self.y_.shape:
+                raise InputError(f"oracle has shape {truth.shape}; the pool has {len(self.y_)} rows.")
+
+            def ask(ids: IntArray) -> ArrayLike:
+                return truth[ids]
+
+        for rule in self.stopping:
+            rule.reset()
+        counts, accs, asked = [len(self.labeled_)], [self._score(X_test, y_test)], []
+        spent, stopped = 0, "budget"
+        while spent < budget:
+            free = int(len(self._mask) - self._mask.sum())
+            if free == 0:
+                stopped = "pool exhausted"
+                break
+            ids = self.query(min(self.batch_size, budget - spent, free))
+            self.teach(ids, ask(ids))
+            spent += len(ids)
+            asked.append(ids)
+            counts.append(len(self.labeled_))
+            accs.append(self._score(X_test, y_test))
+            fired = [r.name for r in self.stopping if r.should_stop(self)]
+            if fired:
+                stopped = fired[0]
+                break
+        return ActiveRun(np.asarray(counts, dtype=np.int64), np.asarray(accs, dtype=np.float64),
+                         tuple(asked), stopped)  # fmt: skip
+
+    def _score(self, X_test: Any, y_test: Any) -> float:
+        if X_test is None or y_test is None or not self.is_trained_:
+            return float("nan")
+        return float((self.estimator_.predict(np.asarray(X_test)) == np.asarray(y_test)).mean())
+
+
+def diversity_centroid(E: NDArray[Any]) -> NDArray[np.float64]:
+    """Mean of the row-normalised embeddings (the pool's density reference), computed once."""
+    norms = np.linalg.norm(E, axis=1, keepdims=True)
+    return np.asarray((E / np.where(norms > 0, norms, 1.0)).mean(axis=0), dtype=np.float64)
+
+
+def _density(proba: Any, emb: NDArray[Any], centroid: NDArray[np.float64], beta: float) -> Any:
+    # entropy * (mean cosine similarity to the whole pool) ** beta, the pool's centroid precomputed
+    norms = np.linalg.norm(emb, axis=1)
+    sim = (emb @ centroid) / np.where(norms > 0, norms, 1.0)
+    return strategies.entropy(proba) * np.maximum(sim, 0.0) ** beta

@@ -1,0 +1,47 @@
+"""Who labels what next: routing policies, the campaign state and the campaign runner.
+
+Every policy answers ``next_task(annotator, state) -> item or None``, the same call
+the labeling service makes, so each can be measured offline first with
+:func:`run_campaign` against a simulated pool (:mod:`labelwise.simulate`).
+
+Example
+-------
+>>> from labelwise.routing import DynamicOverlap, run_campaign
+>>> from labelwise.simulate import make_toy_testbed
+>>> bed = make_toy_testbed(500, 30, random_state=0)
+>>> res = run_campaign(bed.truth, bed.pool, DynamicOverlap(target=0.99), random_state=0)
+>>> res.stop_reason
+'finished'
+"""
+
+from __future__ import annotations
+
+from labelwise.routing._state import CampaignState
+from labelwise.routing.campaign import Budget, CampaignResult, Trajectory, run_campaign
+from labelwise.routing.gold import GoldQuestions, gold_skill
+from labelwise.routing.model import ModelAssisted
+from labelwise.routing.policies import (
+    DynamicOverlap,
+    FixedOverlap,
+    InformationGain,
+    RoutingPolicy,
+    UncertaintyRouting,
+    expected_information_gain,
+)
+
+__all__ = [
+    "Budget",
+    "CampaignResult",
+    "CampaignState",
+    "DynamicOverlap",
+    "FixedOverlap",
+    "GoldQuestions",
+    "InformationGain",
+    "ModelAssisted",
+    "RoutingPolicy",
+    "Trajectory",
+    "UncertaintyRouting",
+    "expected_information_gain",
+    "gold_skill",
+    "run_campaign",
+]

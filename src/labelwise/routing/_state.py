@@ -1,0 +1,230 @@
+"""What a routing policy reads: each item's posterior, each annotator's estimated
+confusion matrix, who answered what. Updated one batch of answers at a time.
+
+One answer of annotator ``w`` with label ``l`` on item ``i`` adds the row
+``log C_w[:, l]`` to the item's log-likelihood (O(K)); the confusion estimates
+``C_w`` are re-estimated only every so often (:meth:`CampaignState.refresh`: a few
+Dawid-Skene EM iterations over everything collected, warm-started from the current
+posterior), never per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from labelwise._validation import check_number, check_random_state
+from labelwise.annotations import Annotations
+from labelwise.errors import InputError
+
+__all__ = ["CampaignState"]
+
+_LOG_FLOOR = 1e-6  # confusion cells are floored here so one answer is never infinitely sure
+
+
+class CampaignState:
+    """The mutable state of a labeling campaign (or of the live service).
+
+    Parameters
+    ----------
+    n_items, n_workers, n_classes : int
+    max_answers : int
+        Most answers one item may receive (the policy's cap); sizes ``answered_by``.
+    prior_accuracy, prior_strength : float
+        Dirichlet prior on each annotator's confusion rows: ``prior_strength``
+        pseudo-answers per row, a share ``prior_accuracy`` of them on the diagonal.
+        A new annotator is believed to be this good until their answers say otherwise.
+    features : array (n_items, d), optional
+        Item features, for model-assisted routing.
+    known_confusions : array (n_workers, K, K), optional
+        Use these confusion matrices and never re-estimate them (the setting where
+        annotator skills are known from the start).
+    random_state : int, Generator or None
+        Source of every random choice in the campaign (tie-breaks, gold draws).
+
+    Attributes
+    ----------
+    post : ndarray (n_items, K)
+        Current posterior of each item's class.
+    confidence, entropy : ndarray (n_items,)
+        Its maximum and its entropy (nats).
+    n_answers : ndarray (n_items,)
+        Answers received (gold answers excluded).
+    votes : ndarray (n_items, K)
+        Raw vote counts (majority vote reads these).
+    log_conf : ndarray (n_workers, K, K)
+        Log of the current confusion estimates.
+    gold : ndarray (n_items,)
+        Known class of gold items, ``-1`` elsewhere.
+    blocked : ndarray of bool (n_workers,)
+        Annotators no longer routed to (a policy's skill floor).
+    """
+
+    def __init__(
+        self,
+        n_items: int,
+        n_workers: int,
+        n_classes: int,
+        *,
+        max_answers: int,
+        prior_accuracy: float = 0.7,
+        prior_strength: float = 4.0,
+        features: Any = None,
+        known_confusions: Any = None,
+        random_state: Any = None,
+    ) -> None:
+        owner = "CampaignState"
+        check_number(n_items, "n_items", owner, kind=int, low=1)
+        check_number(n_workers, "n_workers", owner, kind=int, low=1)
+        check_number(n_classes, "n_classes", owner, kind=int, low=2)
+        check_number(max_answers, "max_answers", owner, kind=int, low=1)
+        check_number(prior_accuracy, "prior_accuracy", owner, low=0, high=1, low_open=True, high_open=True)
+        check_number(prior_strength, "prior_strength", owner, low=0, low_open=True)
+        n, w, k = n_items, n_workers, n_classes
+        self.n_items, self.n_workers, self.n_classes = n, w, k
+        self.max_answers = max_answers
+        self.rng = check_random_state(random_state)
+        self.features = None if features is None else np.asarray(features, dtype=np.float64)
+        if self.features is not None and self.features.shape[0] != n:
+            raise InputError(f"features must have one row per item ({n}); got {self.features.shape[0]}.")
+        pseudo = np.full((k, k), prior_strength * (1 - prior_accuracy) / (k - 1))
+        np.fill_diagonal(pseudo, prior_strength * prior_accuracy)
+        self.pseudo = pseudo
+        self.fixed_confusions = known_confusions is not None
+        if known_confusions is not None:
+            kc = np.asarray(known_confusions, dtype=np.float64)
+            if kc.shape != (w, k, k):
+                raise InputError(f"known_confusions must have shape ({w}, {k}, {k}); got {kc.shape}.")
+            self.log_conf = np.log(np.maximum(kc, _LOG_FLOOR))
+        else:
+            self.log_conf = np.repeat(np.log(pseudo / pseudo.sum(1, keepdims=True))[None], w, axis=0)
+        self.class_prior = np.full(k, 1.0 / k)
+        self.item_log_prior: NDArray[np.float64] | None = None
+        self.loglik = np.zeros((n, k))
+        self.post = np.full((n, k), 1.0 / k)
+        self.confidence = np.full(n, 1.0 / k)
+        self.entropy = np.full(n, np.log(k))
+        self.n_answers = np.zeros(n, dtype=np.int64)
+        self.votes = np.zeros((n, k), dtype=np.int64)
+        self.answered_by = np.full((n, max_answers), -1, dtype=np.int32)
+        self.worker_answers = np.zeros(w, dtype=np.int64)
+        self.blocked = np.zeros(w, dtype=bool)
+        self.gold = np.full(n, -1, dtype=np.int64)
+        self.gold_col = np.full(n, -1, dtype=np.int64)
+        self.gold_seen = np.zeros((w, 0), dtype=bool)
+        self.gold_answered = np.zeros(w, dtype=np.int64)
+        self.gold_correct = np.zeros(w, dtype=np.int64)
+        self.scratch: dict[str, Any] = {}
+        self._buf_item: list[NDArray[np.int64]] = []
+        self._buf_worker: list[NDArray[np.int64]] = []
+        self._buf_label: list[NDArray[np.int64]] = []
+        self.n_collected = 0
+
+    # ---------------------------------------------------------------- reading
+    def confusion_estimate(self) -> NDArray[np.float64]:
+        """Current confusion estimates (n_workers, K, K)."""
+        return np.exp(self.log_conf)  # type: ignore[no-any-return]
+
+    def skill(self) -> NDArray[np.float64]:
+        """Each annotator's estimated probability of a right answer under the class prior."""
+        return np.einsum("wkk,k->w", self.confusion_estimate(), self.class_prior)  # type: ignore[no-any-return]
+
+    def annotations(self) -> Annotations:
+        """Everything collected so far (gold answers included), as :class:`Annotations`."""
+        i, w, y = self.collected()
+        return Annotations.from_codes(i, w, y, n_items=self.n_items, n_workers=self.n_workers, n_classes=self.n_classes)
+
+    def collected(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """The (item, worker, label) arrays of everything collected so far."""
+        if len(self._buf_item) > 1:  # consolidate, so repeated reads stay cheap
+            self._buf_item = [np.concatenate(self._buf_item)]
+            self._buf_worker = [np.concatenate(self._buf_worker)]
+            self._buf_label = [np.concatenate(self._buf_label)]
+        if not self._buf_item:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e
+        return self._buf_item[0], self._buf_worker[0], self._buf_label[0]
+
+    def has_answered(self, items: NDArray[np.int64], workers: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """``out[b, m]``: has worker ``workers[b]`` already answered ``items[m]``?"""
+        return (self.answered_by[items][None, :, :] == workers[:, None, None]).any(axis=2)  # type: ignore[no-any-return]
+
+    # ---------------------------------------------------------------- writing
+    def set_gold(self, items: NDArray[np.int64], labels: NDArray[np.int64]) -> None:
+        """Declare known-answer items; their posterior is clamped to the answer."""
+        self.gold[items] = labels
+        self.gold_col[items] = np.arange(items.shape[0])
+        self.gold_seen = np.zeros((self.n_workers, items.shape[0]), dtype=bool)
+        self._update_rows(items)
+
+    def set_item_log_prior(self, log_prior: NDArray[np.float64] | None) -> None:
+        """Replace the per-item log prior (a model's predictions), or drop it (None)."""
+        self.item_log_prior = log_prior
+        self._update_rows(None)
+
+    def record(self, items: NDArray[np.int64], workers: NDArray[np.int64], labels: NDArray[np.int64]) -> None:
+        """Add answers: O(K) per answer on the items' log-likelihoods."""
+        if items.size == 0:
+            return
+        self._buf_item.append(items)
+        self._buf_worker.append(workers)
+        self._buf_label.append(labels)
+        self.n_collected += int(items.size)
+        np.add.at(self.worker_answers, workers, 1)
+        is_gold = self.gold[items] >= 0
+        if is_gold.any():
+            gi, gw, gl = items[is_gold], workers[is_gold], labels[is_gold]
+            self.gold_seen[gw, self.gold_col[gi]] = True
+            np.add.at(self.gold_answered, gw, 1)
+            np.add.at(self.gold_correct, gw, (gl == self.gold[gi]).astype(np.int64))
+            items, workers, labels = items[~is_gold], workers[~is_gold], labels[~is_gold]
+        # regular items are distinct within a batch (the policies' matching ensures it)
+        self.answered_by[items, np.minimum(self.n_answers[items], self.max_answers - 1)] = workers
+        self.n_answers[items] += 1
+        self.votes[items, labels] += 1
+        self.loglik[items] += self.log_conf[workers, :, labels]
+        self._update_rows(items)
+
+    def refresh(self, n_iter: int = 2) -> None:
+        """Re-estimate the confusion matrices and the class prior: ``n_iter``
+        Dawid-Skene EM iterations over all answers, warm-started from the posterior."""
+        i, w, y = self.collected()
+        if i.size == 0:
+            return
+        k, nw = self.n_classes, self.n_workers
+        col = w * k + y
+        s = sp.csr_matrix((np.ones(i.size), (i, col)), shape=(self.n_items, nw * k))
+        for _ in range(n_iter):
+            if not self.fixed_confusions:
+                stats = np.asarray(s.T @ self.post).reshape(nw, k, k).transpose(0, 2, 1)
+                cells = stats + self.pseudo[None]
+                self.log_conf = np.log(np.maximum(cells / cells.sum(axis=2, keepdims=True), _LOG_FLOOR))
+            seen = self.n_answers > 0
+            if seen.any():
+                prior = self.post[seen].sum(axis=0) + 1.0
+                self.class_prior = prior / prior.sum()
+            rows = self.log_conf.transpose(0, 2, 1).reshape(nw * k, k)
+            self.loglik = np.asarray(s @ rows)
+            self.loglik[self.gold >= 0] = 0.0
+            self._update_rows(None)
+
+    def _update_rows(self, rows: NDArray[np.int64] | None) -> None:
+        sel = slice(None) if rows is None else rows
+        if self.item_log_prior is not None:
+            logp = self.item_log_prior[sel] + self.loglik[sel]
+        else:
+            logp = np.log(self.class_prior)[None, :] + self.loglik[sel]
+        logp = logp - logp.max(axis=1, keepdims=True)
+        p = np.exp(logp)
+        p /= p.sum(axis=1, keepdims=True)
+        g = self.gold[sel]
+        known = g >= 0
+        if known.any():
+            p[known] = np.eye(self.n_classes)[g[known]]
+        self.post[sel] = p
+        self.confidence[sel] = p.max(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.entropy[sel] = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
