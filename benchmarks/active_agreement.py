@@ -14,20 +14,26 @@ Run: .bench-venv/bin/python benchmarks/active_agreement.py
 
 from __future__ import annotations
 
-import argparse
-import time
-import warnings
+import os
 
-import numpy as np
-import pandas as pd
-from sklearn.datasets import load_digits
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from skactiveml.classifier import SklearnClassifier
-from skactiveml.pool import UncertaintySampling
+# small lbfgs fits are ~50x slower with BLAS threads fighting over 2 shared cores
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from _common import machine, print_table
-from labelwise.active import ActiveLearner
+import argparse  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from skactiveml.classifier import SklearnClassifier  # noqa: E402
+from skactiveml.pool import UncertaintySampling  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from _common import machine, print_table  # noqa: E402
+from labelwise.active import ActiveLearner  # noqa: E402
 
 PAIRS = {"entropy": "entropy", "margin": "margin_sampling", "least_confidence": "least_confident"}
 START, BATCH, UP_TO, TARGET = 20, 10, 300, 0.93
@@ -64,16 +70,21 @@ def lockstep(strategy: str, seed: int) -> dict[str, float]:
         same += int(common == BATCH)
         rounds += 1
         al.teach(ours, yp[ours])
-    return {"items agreed": shared / (rounds * BATCH), "identical batches": same / rounds,
-            "rounds": rounds}  # fmt: skip
+    return {
+        "items agreed": shared / (rounds * BATCH),
+        "identical batches": same / rounds,
+        "rounds": rounds,
+    }
 
 
 def independent(strategy: str, seed: int) -> dict[str, float]:
     Xp, yp, Xt, yt, start = _split(seed)
     y0 = np.full(len(yp), -1)
     y0[start] = yp[start]
-    run = ActiveLearner(_lr(), strategy, BATCH, random_state=seed).fit(Xp, y0).run(
-        yp, UP_TO - START, X_test=Xt, y_test=yt
+    run = (
+        ActiveLearner(_lr(), strategy, BATCH, random_state=seed)
+        .fit(Xp, y0)
+        .run(yp, UP_TO - START, X_test=Xt, y_test=yt)
     )
     ours = run.labels_to_reach(TARGET)
     # the peer's own trajectory
@@ -90,18 +101,26 @@ def independent(strategy: str, seed: int) -> dict[str, float]:
         order.append(np.sort(ids))
         y_cur[ids] = yp[ids]
     theirs = next((n for n, a in curve if a >= TARGET), None)
-    diverged = any(not np.array_equal(np.sort(a), b) for a, b in zip(run.queried, order, strict=False))
-    return {"labelwise labels to 93%": ours, "peer labels to 93%": theirs,
-            "trajectories diverged": diverged,
-            "final acc labelwise": float(run.accuracy[-1]), "final acc peer": curve[-1][1]}  # fmt: skip
+    diverged = any(
+        not np.array_equal(np.sort(a), b) for a, b in zip(run.queried, order, strict=False)
+    )
+    return {
+        "labelwise labels to 93%": ours,
+        "peer labels to 93%": theirs,
+        "trajectories diverged": diverged,
+        "final acc labelwise": float(run.accuracy[-1]),
+        "final acc peer": curve[-1][1],
+    }
 
 
 def random_baseline(seed: int) -> int | None:
     Xp, yp, Xt, yt, start = _split(seed)
     y0 = np.full(len(yp), -1)
     y0[start] = yp[start]
-    run = ActiveLearner(_lr(), "random", BATCH, random_state=seed).fit(Xp, y0).run(
-        yp, UP_TO - START, X_test=Xt, y_test=yt
+    run = (
+        ActiveLearner(_lr(), "random", BATCH, random_state=seed)
+        .fit(Xp, y0)
+        .run(yp, UP_TO - START, X_test=Xt, y_test=yt)
     )
     return run.labels_to_reach(TARGET)
 
@@ -115,8 +134,14 @@ def main() -> None:
     rows = []
     for strategy in PAIRS:
         for seed in range(args.seeds):
-            rows.append({"strategy": strategy, "seed": seed, **lockstep(strategy, seed),
-                         **independent(strategy, seed)})  # fmt: skip
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "seed": seed,
+                    **lockstep(strategy, seed),
+                    **independent(strategy, seed),
+                }
+            )
     df = pd.DataFrame(rows)
     print(f"machine: {machine()}")
     print_table(df, "Per seed")

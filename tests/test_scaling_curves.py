@@ -137,3 +137,13 @@ def test_other_input_errors(digits):
             metric="accuracy",
             n_available=10,
         ).truncate(3)
+
+
+def test_scaling_all_is_in_step():
+    import labelwise.scaling as scaling
+
+    public = {n for n in vars(scaling) if not n.startswith("_")}
+    assert set(scaling.__all__) <= public
+    assert {"learning_curve", "CurveFit", "noise_volume_study", "plan_budget"} <= set(
+        scaling.__all__
+    )

@@ -55,6 +55,11 @@ class NeighborIndex:
         HNSW search breadth (recall against speed).
     n_threads : int or None
         faiss threads (``None``: faiss's default, all cores).
+    nlist : int or None
+        IVF lists (``None``: ``min(4096, n // 40, 4 sqrt(n))``). Fewer lists build
+        faster (k-means over the lists' centroids) and search slower.
+    nprobe : int or None
+        IVF lists visited per query (``None``: ``nlist // 16``).
     """
 
     def __init__(
@@ -65,12 +70,16 @@ class NeighborIndex:
         hnsw_m: int = 32,
         ef_search: int = 64,
         n_threads: int | None = None,
+        nlist: int | None = None,
+        nprobe: int | None = None,
     ):
         self.metric = metric
         self.kind = kind
         self.hnsw_m = hnsw_m
         self.ef_search = ef_search
         self.n_threads = n_threads
+        self.nlist = nlist
+        self.nprobe = nprobe
 
     def fit(self, X: ArrayLike) -> NeighborIndex:
         """Build the index over the rows of ``X`` (n, d); return ``self``."""
@@ -81,6 +90,10 @@ class NeighborIndex:
         check_option(self.kind, "kind", name, ("auto", "flat", "hnsw", "ivf"))
         check_number(self.hnsw_m, "hnsw_m", name, kind=int, low=4)
         check_number(self.ef_search, "ef_search", name, kind=int, low=1)
+        if self.nlist is not None:
+            check_number(self.nlist, "nlist", name, kind=int, low=1)
+        if self.nprobe is not None:
+            check_number(self.nprobe, "nprobe", name, kind=int, low=1)
         if self.n_threads is not None:
             faiss.omp_set_num_threads(int(self.n_threads))
         data = self._prepare(X, "X")
@@ -98,13 +111,14 @@ class NeighborIndex:
             index.hnsw.efConstruction = max(40, self.hnsw_m * 2)
             index.hnsw.efSearch = self.ef_search
         else:
-            nlist = max(1, min(4096, n // 40, int(np.sqrt(n) * 4)))
+            nlist = self.nlist or max(1, min(4096, n // 40, int(np.sqrt(n) * 4)))
+            nlist = min(nlist, n)
             quant = faiss.IndexFlatIP(d) if ip else faiss.IndexFlatL2(d)
             index = faiss.IndexIVFFlat(quant, d, nlist, metric)
             rng = np.random.default_rng(0)
             sample = data[rng.choice(n, size=min(n, nlist * 40), replace=False)]
             index.train(sample)
-            index.nprobe = max(1, nlist // 16)
+            index.nprobe = min(nlist, self.nprobe or max(1, nlist // 16))
         index.add(data)
         if kind == "ivf":
             index.make_direct_map()

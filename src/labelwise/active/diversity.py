@@ -113,9 +113,7 @@ def weighted_kmeans_pp(
     return _kmeans_pp(lambda i: _sq_dist(E, E[i], sq), E.shape[0], n, s, int(s.argmax()), rng)
 
 
-def badge(
-    proba: ArrayLike, embeddings: ArrayLike, n: int, *, random_state: Any = None
-) -> IntArray:
+def badge(proba: ArrayLike, embeddings: ArrayLike, n: int, *, random_state: Any = None) -> IntArray:
     """BADGE (Ash et al. 2020): k-means++ on gradient embeddings, ``n`` positions.
 
     Gradient embedding of item i: ``g_i = (p_i - e_{yhat_i}) ⊗ x_i``; its norm is large

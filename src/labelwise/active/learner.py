@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator
 
 from labelwise._validation import (
     check_features,
@@ -57,8 +58,11 @@ STRATEGIES = (
 )
 #: How a batch is drawn from scores.
 BATCH_MODES = ("topk", "diverse", "kmeanspp", "balanced")
-_COMMITTEE = {"vote_entropy": strategies.vote_entropy, "mean_kl": strategies.mean_kl,
-              "bald": strategies.bald}  # fmt: skip
+_COMMITTEE = {
+    "vote_entropy": strategies.vote_entropy,
+    "mean_kl": strategies.mean_kl,
+    "bald": strategies.bald,
+}
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ class ActiveRun:
         return int(self.n_labels[hit[0]]) if hit.size else None
 
 
-class ActiveLearner:
+class ActiveLearner(BaseEstimator):
     """Choose what to label next from a pool, learn from the answers, repeat.
 
     Parameters
@@ -309,7 +313,7 @@ class ActiveLearner:
         check_is_fitted(self, "X_")
         n = self.batch_size if n is None else n
         check_number(n, "n", "ActiveLearner.query", kind=int, low=1)
-        n_unlabeled = int(len(self._mask) - self._mask.sum())
+        n_unlabeled = len(self._mask) - len(self.labeled_)  # no scan of the pool
         if n > n_unlabeled:
             raise InputError(f"a batch of {n} is larger than the {n_unlabeled} unlabeled rows.")
         cand = self._candidate_ids()
@@ -329,7 +333,7 @@ class ActiveLearner:
 
     def _random_unlabeled(self, m: int, exclude: IntArray) -> IntArray:
         n_pool = len(self._mask)
-        free = n_pool - int(self._mask.sum()) - len(exclude)
+        free = n_pool - len(self.labeled_) - len(exclude)
         m = min(m, max(free, 0))
         if m == 0:
             return np.empty(0, dtype=np.int64)
@@ -348,8 +352,9 @@ class ActiveLearner:
         s = self.strategy
         if s == "coreset":
             emb = self.emb_[cand]
-            return diversity.coreset(emb, n, labeled=self.emb_[self.labeled_],
-                                     random_state=self._rng)  # fmt: skip
+            return diversity.coreset(
+                emb, n, labeled=self.emb_[self.labeled_], random_state=self._rng
+            )
         if s == "badge":
             return diversity.badge(proba, self.emb_[cand], n, random_state=self._rng)
         if callable(s):
@@ -424,7 +429,9 @@ class ActiveLearner:
         else:
             truth = np.asarray(oracle)
             if truth.shape != self.y_.shape:
-                raise InputError(f"oracle has shape {truth.shape}; the pool has {len(self.y_)} rows.")
+                raise InputError(
+                    f"oracle has shape {truth.shape}; the pool has {len(self.y_)} rows."
+                )
 
             def ask(ids: IntArray) -> ArrayLike:
                 return truth[ids]
@@ -434,7 +441,7 @@ class ActiveLearner:
         counts, accs, asked = [len(self.labeled_)], [self._score(X_test, y_test)], []
         spent, stopped = 0, "budget"
         while spent < budget:
-            free = int(len(self._mask) - self._mask.sum())
+            free = len(self._mask) - len(self.labeled_)
             if free == 0:
                 stopped = "pool exhausted"
                 break
@@ -448,8 +455,12 @@ class ActiveLearner:
             if fired:
                 stopped = fired[0]
                 break
-        return ActiveRun(np.asarray(counts, dtype=np.int64), np.asarray(accs, dtype=np.float64),
-                         tuple(asked), stopped)  # fmt: skip
+        return ActiveRun(
+            np.asarray(counts, dtype=np.int64),
+            np.asarray(accs, dtype=np.float64),
+            tuple(asked),
+            stopped,
+        )
 
     def _score(self, X_test: Any, y_test: Any) -> float:
         if X_test is None or y_test is None or not self.is_trained_:

@@ -101,7 +101,11 @@ def target_class(proba: ArrayLike, cls: int) -> FloatArray:
 
 
 def information_density(
-    scores: ArrayLike, embeddings: ArrayLike, *, beta: float = 1.0, reference: ArrayLike | None = None
+    scores: ArrayLike,
+    embeddings: ArrayLike,
+    *,
+    beta: float = 1.0,
+    reference: ArrayLike | None = None,
 ) -> FloatArray:
     """``scores * (mean cosine similarity to the pool) ** beta`` (Settles & Craven 2008).
 
@@ -204,7 +208,5 @@ SCORES: dict[str, Callable[[ArrayLike], FloatArray]] = {
 def get_score(name: str) -> Callable[[ArrayLike], FloatArray]:
     """The probability score called ``name``; a :class:`ParameterError` lists the valid ones."""
     if name not in SCORES:
-        raise ParameterError(
-            f"Unknown score {name!r}; valid: {', '.join(sorted(SCORES))}."
-        )
+        raise ParameterError(f"Unknown score {name!r}; valid: {', '.join(sorted(SCORES))}.")
     return SCORES[name]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from labelwise.cli import aggregate as _aggregate  # noqa: F401
 from labelwise.cli import demo as _demo  # noqa: F401
 from labelwise.cli import plan as _plan  # noqa: F401
+from labelwise.cli import select as _select  # noqa: F401
 from labelwise.cli._app import app
 
 __all__ = ["app", "main"]

@@ -132,6 +132,19 @@ class CampaignState:
         """Each annotator's estimated probability of a right answer under the class prior."""
         return np.einsum("wkk,k->w", self.confusion_estimate(), self.class_prior)  # type: ignore[no-any-return]
 
+    def answer_posterior(self) -> NDArray[np.float64]:
+        """The posterior from the answers and the class prior only (no item prior),
+        gold clamped; equals :attr:`post` unless an item prior is set."""
+        if self.item_log_prior is None:
+            return self.post
+        logp = np.log(self.class_prior)[None, :] + self.loglik
+        logp -= logp.max(axis=1, keepdims=True)
+        p = np.exp(logp)
+        p /= p.sum(axis=1, keepdims=True)
+        known = self.gold >= 0
+        p[known] = np.eye(self.n_classes)[self.gold[known]]
+        return p  # type: ignore[no-any-return]
+
     def annotations(self) -> Annotations:
         """Everything collected so far (gold answers included), as :class:`Annotations`."""
         i, w, y = self.collected()
@@ -199,12 +212,14 @@ class CampaignState:
         s = sp.csr_matrix((np.ones(i.size), (i, col)), shape=(self.n_items, nw * k))
         for _ in range(n_iter):
             if not self.fixed_confusions:
-                stats = np.asarray(s.T @ self.post).reshape(nw, k, k).transpose(0, 2, 1)
+                # skills from the answers alone: a model's item prior (model-assisted
+                # routing) must not feed back into what the annotators are believed to be
+                stats = np.asarray(s.T @ self.answer_posterior()).reshape(nw, k, k).transpose(0, 2, 1)
                 cells = stats + self.pseudo[None]
                 self.log_conf = np.log(np.maximum(cells / cells.sum(axis=2, keepdims=True), _LOG_FLOOR))
             seen = self.n_answers > 0
             if seen.any():
-                prior = self.post[seen].sum(axis=0) + 1.0
+                prior = self.answer_posterior()[seen].sum(axis=0) + 1.0
                 self.class_prior = prior / prior.sum()
             rows = self.log_conf.transpose(0, 2, 1).reshape(nw * k, k)
             self.loglik = np.asarray(s @ rows)
