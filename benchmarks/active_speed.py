@@ -65,8 +65,9 @@ def main() -> None:
     rows = []
 
     def floor() -> np.ndarray:
-        unl = np.flatnonzero(y0 == -1)
-        return unl[top_k(margin(model.predict_proba(X[unl])), 100)]
+        s = margin(model.predict_proba(X))
+        s[lab] = -np.inf
+        return top_k(s, 100)
 
     _, t_floor, runs = timed(floor, args.repeats)
     rows.append(

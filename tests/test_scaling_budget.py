@@ -96,3 +96,14 @@ def test_plan_errors(fit):
     with pytest.raises(ParameterError, match="'target' parameter"):
         plan_budget(fit, target=0, cost_per_label=1)
     assert math.isfinite(plan_budget(fit, target=0.9, cost_per_label=1).strategies["money"][0])
+
+
+def test_dynamic_overlap_through_routing():
+    pytest.importorskip("labelwise.routing")
+    from labelwise.scaling import routed_overlap_quality
+
+    acc, answers = routed_overlap_quality(0.85, 4, target=0.95, n_items=300, random_state=0)
+    assert acc > 0.9 and 1.0 <= answers < 4.0
+    # a stricter target buys accuracy with more answers
+    acc99, answers99 = routed_overlap_quality(0.85, 4, target=0.995, n_items=300, random_state=0)
+    assert answers99 > answers and acc99 >= acc

@@ -327,9 +327,28 @@ class ActiveLearner(BaseEstimator):
             return unl[pos]
         if self.strategy == "random":
             return self._rng.choice(cand, size=n, replace=False).astype(np.int64)
+        if self.seals_ is None and self._fast_path() and 2 * len(self.labeled_) < len(self._mask):
+            return self._query_whole_pool(n)
         proba = self.estimator_.predict_proba(self.X_[cand])
-        self._last_unc = float(strategies.least_confidence(proba).max()) if len(cand) else None
+        self._last_unc = float(1.0 - proba.max(axis=1).min()) if len(cand) else None
         return cand[self._select(cand, proba, n)]
+
+    def _fast_path(self) -> bool:
+        return (
+            self.batch == "topk"
+            and isinstance(self.strategy, str)
+            and (self.strategy in strategies._TRUSTED)
+        )
+
+    def _query_whole_pool(self, n: int) -> IntArray:
+        # score every row in place (no copy of the pool), then rule the labeled ones out
+        proba = self.estimator_.predict_proba(self.X_)
+        scores = strategies._TRUSTED[self.strategy](proba)
+        scores[self._mask] = -np.inf
+        pmax = proba.max(axis=1)
+        pmax[self._mask] = np.inf
+        self._last_unc = float(1.0 - pmax.min())
+        return top_k(scores, n)
 
     def _random_unlabeled(self, m: int, exclude: IntArray) -> IntArray:
         n_pool = len(self._mask)
@@ -359,8 +378,8 @@ class ActiveLearner(BaseEstimator):
             return diversity.badge(proba, self.emb_[cand], n, random_state=self._rng)
         if callable(s):
             scores = np.asarray(s(proba), dtype=np.float64)
-        elif s in strategies.SCORES:
-            scores = strategies.SCORES[s](proba)
+        elif s in strategies._TRUSTED:
+            scores = strategies._TRUSTED[s](proba)
         elif s == "density":
             scores = _density(proba, self.emb_[cand], self._centroid, self.beta)
         elif s == "target":

@@ -65,7 +65,10 @@ def random_scores(n: int, *, random_state: Any = None) -> FloatArray:
 
 def least_confidence(proba: ArrayLike) -> FloatArray:
     """``1 - max_k p_k`` per row (n,): 0 when the model is certain, ``1 - 1/K`` at most."""
-    p = check_proba(proba)
+    return _least_confidence(check_proba(proba))
+
+
+def _least_confidence(p: NDArray[Any]) -> FloatArray:
     return 1.0 - p.max(axis=1)
 
 
@@ -75,15 +78,21 @@ def margin(proba: ArrayLike) -> FloatArray:
     The gap between the two most probable classes, turned so that higher is more
     uncertain (scikit-activeml's ``margin_sampling`` utility).
     """
-    p = check_proba(proba)
+    return _margin(check_proba(proba))
+
+
+def _margin(p: NDArray[Any]) -> FloatArray:
     top2 = -np.partition(-p, 1, axis=1)[:, :2]
     return 1.0 - (top2[:, 0] - top2[:, 1])
 
 
 def entropy(proba: ArrayLike) -> FloatArray:
     """Shannon entropy ``-sum p log p`` (nats) per row (n,): ``log K`` for a uniform row."""
-    p = check_proba(proba)
-    return -_xlogx(p).sum(axis=1)
+    return _entropy(check_proba(proba))
+
+
+def _entropy(p: NDArray[Any]) -> FloatArray:
+    return -_xlogx(np.asarray(p, dtype=np.float64)).sum(axis=1)
 
 
 def target_class(proba: ArrayLike, cls: int) -> FloatArray:
@@ -202,6 +211,14 @@ SCORES: dict[str, Callable[[ArrayLike], FloatArray]] = {
     "least_confidence": least_confidence,
     "margin": margin,
     "entropy": entropy,
+}
+
+
+#: The same scores without input validation, for probabilities labelwise computed itself.
+_TRUSTED: dict[str, Callable[[NDArray[Any]], FloatArray]] = {
+    "least_confidence": _least_confidence,
+    "margin": _margin,
+    "entropy": _entropy,
 }
 
 

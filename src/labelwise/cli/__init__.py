@@ -4,8 +4,10 @@ itself on :data:`labelwise.cli._app.app`; importing the module is what adds it."
 from __future__ import annotations
 
 from labelwise.cli import aggregate as _aggregate  # noqa: F401
+from labelwise.cli import audit as _audit  # noqa: F401
 from labelwise.cli import demo as _demo  # noqa: F401
 from labelwise.cli import plan as _plan  # noqa: F401
+from labelwise.cli import prune as _prune  # noqa: F401
 from labelwise.cli import select as _select  # noqa: F401
 from labelwise.cli._app import app
 

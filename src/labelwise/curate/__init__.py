@@ -5,11 +5,25 @@
 - :mod:`~labelwise.curate.outliers`: items far from every other item;
 - :mod:`~labelwise.curate.duplicates`: exact and near duplicates, train/test leakage;
 - :mod:`~labelwise.curate.image_quality`: blurry, dark, bright, low-information images;
-- :mod:`~labelwise.curate.pruning`: keep the most useful fraction (prototype metric).
+- :mod:`~labelwise.curate.balance`: per-class counts;
+- :mod:`~labelwise.curate.pruning`: keep the most useful fraction (prototype metric);
+- :mod:`~labelwise.curate.audit`: all of it in one pass (``labelwise audit``).
 """
 
 from __future__ import annotations
 
+from labelwise.curate._knn import Neighbors, nearest_neighbors
+from labelwise.curate.audit import AuditReport, audit_dataset
+from labelwise.curate.balance import class_balance
+from labelwise.curate.crowd import CrowdQuality, consensus_quality
+from labelwise.curate.duplicates import (
+    Duplicates,
+    Leakage,
+    exact_duplicates,
+    find_leakage,
+    find_near_duplicates,
+)
+from labelwise.curate.image_quality import ImageQuality, image_quality
 from labelwise.curate.label_issues import (
     LabelIssues,
     class_thresholds,
@@ -21,15 +35,36 @@ from labelwise.curate.label_issues import (
     noise_matrix,
     out_of_fold_proba,
 )
+from labelwise.curate.outliers import Outliers, find_outliers, outlier_flags
+from labelwise.curate.pruning import prototype_scores, prune
 
 __all__ = [
+    "AuditReport",
+    "CrowdQuality",
+    "Duplicates",
+    "ImageQuality",
     "LabelIssues",
+    "Leakage",
+    "Neighbors",
+    "Outliers",
+    "audit_dataset",
+    "class_balance",
     "class_thresholds",
     "confident_joint",
+    "consensus_quality",
     "estimate_joint",
+    "exact_duplicates",
     "find_label_issues",
+    "find_leakage",
+    "find_near_duplicates",
+    "find_outliers",
+    "image_quality",
     "label_posterior",
     "label_quality",
+    "nearest_neighbors",
     "noise_matrix",
     "out_of_fold_proba",
+    "outlier_flags",
+    "prototype_scores",
+    "prune",
 ]

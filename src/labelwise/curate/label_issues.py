@@ -148,7 +148,9 @@ def out_of_fold_proba(
     counts = np.bincount(y, minlength=k)
     splits = int(min(n_splits, counts[counts > 0].min()))
     if splits < 2:
-        raise InputError("labels: every class needs at least 2 items for out-of-fold probabilities.")
+        raise InputError(
+            "labels: every class needs at least 2 items for out-of-fold probabilities."
+        )
     if estimator is None:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline

@@ -45,17 +45,18 @@ SectionBuilder = Callable[[DemoContext], Section]
 
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
-    from labelwise.report.sections import active, aggregation, planning
+    from labelwise.report.sections import active, aggregation, audit, planning
 
     return [
         ("aggregation", aggregation.build_section),
         ("planning", planning.build_section),
         ("active", active.build_section),
+        ("audit", audit.build_section),
     ]
 
 
 #: Names of the sections, in report order (the builders are resolved lazily).
-DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "planning", "active")
+DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "planning", "active", "audit")
 
 
 def run_demo(

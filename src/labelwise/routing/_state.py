@@ -81,7 +81,9 @@ class CampaignState:
         check_number(n_workers, "n_workers", owner, kind=int, low=1)
         check_number(n_classes, "n_classes", owner, kind=int, low=2)
         check_number(max_answers, "max_answers", owner, kind=int, low=1)
-        check_number(prior_accuracy, "prior_accuracy", owner, low=0, high=1, low_open=True, high_open=True)
+        check_number(
+            prior_accuracy, "prior_accuracy", owner, low=0, high=1, low_open=True, high_open=True
+        )
         check_number(prior_strength, "prior_strength", owner, low=0, low_open=True)
         n, w, k = n_items, n_workers, n_classes
         self.n_items, self.n_workers, self.n_classes = n, w, k
@@ -89,7 +91,9 @@ class CampaignState:
         self.rng = check_random_state(random_state)
         self.features = None if features is None else np.asarray(features, dtype=np.float64)
         if self.features is not None and self.features.shape[0] != n:
-            raise InputError(f"features must have one row per item ({n}); got {self.features.shape[0]}.")
+            raise InputError(
+                f"features must have one row per item ({n}); got {self.features.shape[0]}."
+            )
         pseudo = np.full((k, k), prior_strength * (1 - prior_accuracy) / (k - 1))
         np.fill_diagonal(pseudo, prior_strength * prior_accuracy)
         self.pseudo = pseudo
@@ -97,10 +101,14 @@ class CampaignState:
         if known_confusions is not None:
             kc = np.asarray(known_confusions, dtype=np.float64)
             if kc.shape != (w, k, k):
-                raise InputError(f"known_confusions must have shape ({w}, {k}, {k}); got {kc.shape}.")
+                raise InputError(
+                    f"known_confusions must have shape ({w}, {k}, {k}); got {kc.shape}."
+                )
             self.log_conf = np.log(np.maximum(kc, _LOG_FLOOR))
         else:
-            self.log_conf = np.repeat(np.log(pseudo / pseudo.sum(1, keepdims=True))[None], w, axis=0)
+            self.log_conf = np.repeat(
+                np.log(pseudo / pseudo.sum(1, keepdims=True))[None], w, axis=0
+            )
         self.class_prior = np.full(k, 1.0 / k)
         self.item_log_prior: NDArray[np.float64] | None = None
         self.loglik = np.zeros((n, k))
@@ -148,7 +156,9 @@ class CampaignState:
     def annotations(self) -> Annotations:
         """Everything collected so far (gold answers included), as :class:`Annotations`."""
         i, w, y = self.collected()
-        return Annotations.from_codes(i, w, y, n_items=self.n_items, n_workers=self.n_workers, n_classes=self.n_classes)
+        return Annotations.from_codes(
+            i, w, y, n_items=self.n_items, n_workers=self.n_workers, n_classes=self.n_classes
+        )
 
     def collected(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """The (item, worker, label) arrays of everything collected so far."""
@@ -161,7 +171,9 @@ class CampaignState:
             return e, e, e
         return self._buf_item[0], self._buf_worker[0], self._buf_label[0]
 
-    def has_answered(self, items: NDArray[np.int64], workers: NDArray[np.int64]) -> NDArray[np.bool_]:
+    def has_answered(
+        self, items: NDArray[np.int64], workers: NDArray[np.int64]
+    ) -> NDArray[np.bool_]:
         """``out[b, m]``: has worker ``workers[b]`` already answered ``items[m]``?"""
         return (self.answered_by[items][None, :, :] == workers[:, None, None]).any(axis=2)  # type: ignore[no-any-return]
 
@@ -178,7 +190,9 @@ class CampaignState:
         self.item_log_prior = log_prior
         self._update_rows(None)
 
-    def record(self, items: NDArray[np.int64], workers: NDArray[np.int64], labels: NDArray[np.int64]) -> None:
+    def record(
+        self, items: NDArray[np.int64], workers: NDArray[np.int64], labels: NDArray[np.int64]
+    ) -> None:
         """Add answers: O(K) per answer on the items' log-likelihoods."""
         if items.size == 0:
             return
@@ -214,9 +228,12 @@ class CampaignState:
             if not self.fixed_confusions:
                 # skills from the answers alone: a model's item prior (model-assisted
                 # routing) must not feed back into what the annotators are believed to be
-                stats = np.asarray(s.T @ self.answer_posterior()).reshape(nw, k, k).transpose(0, 2, 1)
+                stats = np.asarray(s.T @ self.answer_posterior())
+                stats = stats.reshape(nw, k, k).transpose(0, 2, 1)
                 cells = stats + self.pseudo[None]
-                self.log_conf = np.log(np.maximum(cells / cells.sum(axis=2, keepdims=True), _LOG_FLOOR))
+                self.log_conf = np.log(
+                    np.maximum(cells / cells.sum(axis=2, keepdims=True), _LOG_FLOOR)
+                )
             seen = self.n_answers > 0
             if seen.any():
                 prior = self.answer_posterior()[seen].sum(axis=0) + 1.0

@@ -117,10 +117,15 @@ def _labels(
     return state.post.argmax(axis=1), state.post.copy()
 
 
-def _check(items: ArrayLike, annotators: Any, policy: Any, aggregator: Any, budget: Any) -> tuple[NDArray[np.int64], Budget]:
+def _check(
+    items: ArrayLike, annotators: Any, policy: Any, aggregator: Any, budget: Any
+) -> tuple[NDArray[np.int64], Budget]:
     truth = np.asarray(items)
     if truth.ndim != 1 or truth.size == 0 or truth.dtype.kind not in "iu":
-        raise InputError(f"items must be a non-empty 1-D array of true class codes; got {truth.dtype} of shape {truth.shape}.")
+        raise InputError(
+            "items must be a non-empty 1-D array of true class codes; "
+            f"got {truth.dtype} of shape {truth.shape}."
+        )
     if not isinstance(annotators, AnnotatorPool):
         raise InputError(f"annotators must be an AnnotatorPool; got {type(annotators).__name__}.")
     k = annotators.n_classes
@@ -129,8 +134,12 @@ def _check(items: ArrayLike, annotators: Any, policy: Any, aggregator: Any, budg
         raise InputError(f"items[{bad}] = {truth[bad]} is not a class code in 0..{k - 1}.")
     if not isinstance(policy, RoutingPolicy):
         raise InputError(f"policy must be a RoutingPolicy; got {type(policy).__name__}.")
+    policy._check_params()
     if not (isinstance(aggregator, BaseAggregator) or aggregator in ("online", "majority")):
-        raise ParameterError(f"aggregator must be 'online', 'majority' or a labelwise aggregator; got {aggregator!r}.")
+        raise ParameterError(
+            "aggregator must be 'online', 'majority' or a labelwise aggregator; "
+            f"got {aggregator!r}."
+        )
     if budget is None:
         budget = Budget()
     elif not isinstance(budget, Budget):
@@ -243,7 +252,14 @@ def run_campaign(
     while True:
         left_ann = np.inf if budget.annotations is None else budget.annotations - state.n_collected
         left_money = np.inf if budget.money is None else budget.money - spent_money
-        if left_ann <= 0 or left_money <= 1e-12 or (np.isfinite(left_money) and (pool.costs[rates > 0].min(initial=np.inf) > left_money + 1e-12)):
+        if (
+            left_ann <= 0
+            or left_money <= 1e-12
+            or (
+                np.isfinite(left_money)
+                and (pool.costs[rates > 0].min(initial=np.inf) > left_money + 1e-12)
+            )
+        ):
             reason = "budget"
             break
         if stop_accuracy is not None and acc >= stop_accuracy:

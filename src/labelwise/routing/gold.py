@@ -73,7 +73,9 @@ class GoldQuestions(RoutingPolicy):
     def _check_params(self) -> None:
         name = "GoldQuestions"
         if not isinstance(self.policy, RoutingPolicy):
-            raise InputError(f"GoldQuestions wraps a RoutingPolicy; got {type(self.policy).__name__}.")
+            raise InputError(
+                f"GoldQuestions wraps a RoutingPolicy; got {type(self.policy).__name__}."
+            )
         check_number(self.new_rate, "new_rate", name, low=0, high=1)
         check_number(self.rate, "rate", name, low=0, high=1)
         check_number(self.n_new, "n_new", name, kind=int, low=0)

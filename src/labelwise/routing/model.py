@@ -4,8 +4,8 @@ item a prior, so that items the model finds easy need fewer human answers.
 At every re-estimation of the annotators, a classifier is fitted on the answered
 items whose posterior is confident, and predicts every item. Predictions are
 cross-fitted over two folds of the items: an item's prior always comes from the
-model trained on the other fold, never from one that saw that item's label. The prior is mixed with the
-uniform distribution (``floor``) so a confident model mistake can still be
+model trained on the other fold, never from one that saw that item's label. The
+prior is mixed with the uniform distribution (``floor``) so a confident model mistake can still be
 overturned by the annotators.
 """
 
@@ -75,8 +75,12 @@ class ModelAssisted(RoutingPolicy):
     def _check_params(self) -> None:
         name = "ModelAssisted"
         if not isinstance(self.policy, RoutingPolicy):
-            raise InputError(f"ModelAssisted wraps a RoutingPolicy; got {type(self.policy).__name__}.")
-        check_number(self.confident, "confident", name, low=0, high=1, low_open=True, high_open=True)
+            raise InputError(
+                f"ModelAssisted wraps a RoutingPolicy; got {type(self.policy).__name__}."
+            )
+        check_number(
+            self.confident, "confident", name, low=0, high=1, low_open=True, high_open=True
+        )
         check_number(self.min_train, "min_train", name, kind=int, low=2)
         check_number(self.floor, "floor", name, low=0, high=1, low_open=True, high_open=True)
         check_number(self.regrow, "regrow", name, low=1)
@@ -136,7 +140,9 @@ class ModelAssisted(RoutingPolicy):
             est = clone(self.estimator if self.estimator is not None else _default_estimator())
             est.fit(state.features[fit_on], labels[fit_on])
             pred = np.zeros((int((fold == f).sum()), k))
-            pred[:, np.asarray(est.classes_, dtype=np.int64)] = est.predict_proba(state.features[fold == f])
+            pred[:, np.asarray(est.classes_, dtype=np.int64)] = est.predict_proba(
+                state.features[fold == f]
+            )
             out[fold == f] = pred
         state.scratch["model_trained_on"] = n_train
         return (1 - self.floor) * out + self.floor / k  # type: ignore[no-any-return]

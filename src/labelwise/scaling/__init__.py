@@ -21,6 +21,7 @@ from labelwise.scaling.budget import (
     fixed_overlap_quality,
     pareto_frontier,
     plan_budget,
+    routed_overlap_quality,
 )
 from labelwise.scaling.curves import METRICS, LearningCurve, learning_curve, score_from_confusion
 from labelwise.scaling.fit import CurveFit, DataRequirement, ExtrapolationWarning, class_gains
@@ -47,5 +48,6 @@ __all__ = [
     "noise_volume_study",
     "pareto_frontier",
     "plan_budget",
+    "routed_overlap_quality",
     "score_from_confusion",
 ]

@@ -7,7 +7,8 @@ Three things are combined:
 2. what a strategy's labels are worth: how many answers it buys per item and how
    accurate the resulting label is, estimated by simulating a crowd with
    :func:`labelwise.simulate.simulate_annotations` and aggregating it with
-   :class:`~labelwise.aggregate.MajorityVote` (or Dawid-Skene), or given;
+   :class:`~labelwise.aggregate.MajorityVote` (or Dawid-Skene), by a
+   :mod:`labelwise.routing` campaign for dynamic overlap, or given;
 3. what label noise costs the model: ``noise_penalty`` accuracy points per point of
    label error (measure it with :func:`~labelwise.scaling.noise_volume_study`,
    whose ``impact()`` gives it per 10 points; the default 0.25 is what that study
@@ -46,6 +47,7 @@ __all__ = [
     "fixed_overlap_quality",
     "pareto_frontier",
     "plan_budget",
+    "routed_overlap_quality",
 ]
 
 #: Share of labels active learning needs compared with random selection, by default.
@@ -133,6 +135,42 @@ def dynamic_overlap_quality(
     return float((final == truth).mean()), float((stop + 1).mean())
 
 
+def routed_overlap_quality(
+    annotator_accuracy: float,
+    n_classes: int,
+    *,
+    target: float = 0.95,
+    cap: int = 9,
+    n_items: int = 1000,
+    random_state: Any = 0,
+) -> tuple[float, float]:
+    """Dynamic overlap as :mod:`labelwise.routing` runs it; (label accuracy, answers per item).
+
+    A campaign (:func:`labelwise.routing.run_campaign`) with the
+    :class:`~labelwise.routing.DynamicOverlap` policy, which asks until an item's
+    posterior reaches ``target`` (at most ``cap`` answers), over ``n_items`` items and
+    the same simulated crowd as :func:`fixed_overlap_quality`.
+    """
+    from labelwise.routing import DynamicOverlap, run_campaign
+    from labelwise.simulate import AnnotatorPool
+
+    check_number(
+        target, "target", "routed_overlap_quality", low=0, high=1, low_open=True, high_open=True
+    )
+    rng = check_random_state(random_state)
+    conf = _crowd(annotator_accuracy, n_classes, rng)
+    w = conf.shape[0]
+    pool = AnnotatorPool(
+        confusions=conf,
+        kinds=np.full(w, "simulated", dtype=object),
+        rates=np.full(w, 1.0 / w),
+        costs=np.ones(w),
+    )
+    truth = rng.integers(0, n_classes, n_items)
+    res = run_campaign(truth, pool, DynamicOverlap(target=target, cap=cap), random_state=rng)
+    return res.accuracy, float(res.answers_per_item.mean())
+
+
 @dataclass(frozen=True)
 class BudgetPlan:
     """The outcome of :func:`plan_budget`.
@@ -176,9 +214,11 @@ def default_strategies(
     """The four strategies of the plan, their redundancy found by simulation.
 
     Fixed overlap uses the smallest odd ``k`` (up to 9) whose majority vote reaches
-    ``target_label_accuracy``; dynamic overlap the smallest lead (1 to 4) that does.
-    ``dynamic`` = (label accuracy, answers per item) overrides that simulation (for
-    instance with figures from a routing campaign).
+    ``target_label_accuracy``. Dynamic overlap is a :mod:`labelwise.routing` campaign
+    with the ``DynamicOverlap`` policy at that target (:func:`routed_overlap_quality`);
+    where routing is not installed, the simpler rule of :func:`dynamic_overlap_quality`
+    (ask until one answer leads by 2, 3 or 4 votes) stands in. ``dynamic`` =
+    (label accuracy, answers per item) overrides both with a given figure.
     """
     once = fixed_overlap_quality(annotator_accuracy, n_classes, 1, random_state=random_state)
     k, q_k = 1, once
@@ -187,8 +227,18 @@ def default_strategies(
         if q_k >= target_label_accuracy:
             break
     if dynamic is None:
+        try:
+            dynamic = routed_overlap_quality(
+                annotator_accuracy,
+                n_classes,
+                target=target_label_accuracy,
+                random_state=random_state,
+            )
+        except ImportError:
+            dynamic = None
+    if dynamic is None:
         q_d, r_d = once, 1.0
-        for lead in (1, 2, 3, 4):
+        for lead in (2, 3, 4):
             q_d, r_d = dynamic_overlap_quality(
                 annotator_accuracy,
                 n_classes,

@@ -102,8 +102,10 @@ def simulate_annotations(
     n = y.shape[0]
     # distinct workers per item: argsort of random keys, vectorised over items
     keys = rng.random((n, n_workers))
-    workers = np.argpartition(keys, per_item - 1, axis=1)[:, :per_item] if per_item < n_workers else (
-        np.tile(np.arange(n_workers), (n, 1))
+    workers = (
+        np.argpartition(keys, per_item - 1, axis=1)[:, :per_item]
+        if per_item < n_workers
+        else (np.tile(np.arange(n_workers), (n, 1)))
     )
     item = np.repeat(np.arange(n), per_item)
     worker = workers.reshape(-1)
@@ -141,7 +143,7 @@ def inject_noise(
     noisy = y.copy()
     if rate is not None:
         check_number(rate, "rate", "inject_noise", low=0, high=1)
-        n_flip = int(round(rate * y.shape[0]))
+        n_flip = round(rate * y.shape[0])
         idx = rng.choice(y.shape[0], size=n_flip, replace=False)
         shift = rng.integers(1, k, size=n_flip)
         noisy[idx] = (y[idx] + shift) % k

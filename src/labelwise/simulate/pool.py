@@ -64,9 +64,13 @@ class AnnotatorPool:
     def __post_init__(self) -> None:
         c = self.confusions
         if c.ndim != 3 or c.shape[1] != c.shape[2] or c.shape[1] < 2 or c.shape[0] < 1:
-            raise InputError(f"confusions must have shape (n_workers, K, K), K >= 2; got {c.shape}.")
+            raise InputError(
+                f"confusions must have shape (n_workers, K, K), K >= 2; got {c.shape}."
+            )
         if (c < 0).any() or not np.allclose(c.sum(axis=2), 1.0, atol=1e-6):
-            w = int(np.flatnonzero((np.abs(c.sum(axis=2) - 1) > 1e-6).any(1) | (c < 0).any((1, 2)))[0])
+            w = int(
+                np.flatnonzero((np.abs(c.sum(axis=2) - 1) > 1e-6).any(1) | (c < 0).any((1, 2)))[0]
+            )
             raise InputError(f"confusions[{w}] has a row that is not a probability distribution.")
         for name in ("kinds", "rates", "costs"):
             if getattr(self, name).shape != (c.shape[0],):
@@ -93,7 +97,9 @@ class AnnotatorPool:
         p = np.full(k, 1.0 / k) if prior is None else np.asarray(prior, dtype=float)
         return np.einsum("wkk,k->w", self.confusions, p)  # type: ignore[no-any-return]
 
-    def answer(self, worker: ArrayLike, truth: ArrayLike, random_state: Any = None) -> NDArray[np.int64]:
+    def answer(
+        self, worker: ArrayLike, truth: ArrayLike, random_state: Any = None
+    ) -> NDArray[np.int64]:
         """Answers of ``worker[j]`` to items of true class ``truth[j]``."""
         w = np.asarray(worker, dtype=np.int64)
         y = np.asarray(truth, dtype=np.int64)
@@ -138,7 +144,9 @@ def _counts_from_shares(shares: Mapping[str, float], n: int) -> dict[str, int]:
     names = list(shares)
     w = np.asarray([shares[k] for k in names], dtype=float)
     if (w < 0).any() or w.sum() <= 0 or not np.isfinite(w).all():
-        raise ParameterError(f"proportions must be non-negative and not all zero; got {dict(shares)}.")
+        raise ParameterError(
+            f"proportions must be non-negative and not all zero; got {dict(shares)}."
+        )
     exact = w / w.sum() * n
     base = np.floor(exact).astype(int)
     rest = n - base.sum()
@@ -187,13 +195,18 @@ def make_pool(
     check_number(cost, "cost", "make_pool", low=0)
     for name, (lo, hi) in (("accuracy", accuracy), ("sloppy_accuracy", sloppy_accuracy)):
         if not 0 <= lo <= hi <= 1:
-            raise ParameterError(f"The {name!r} parameter of make_pool must be (low, high) with 0 <= low <= high <= 1. Got {(lo, hi)!r} instead.")
+            raise ParameterError(
+                f"The {name!r} parameter of make_pool must be (low, high) with "
+                f"0 <= low <= high <= 1. Got {(lo, hi)!r} instead."
+            )
     shares = dict(proportions) if proportions is not None else {
         "reliable": 0.7, "sloppy": 0.15, "spammer": 0.1, "constant": 0.05,
     }  # fmt: skip
     unknown = sorted(set(shares) - set(KINDS))
     if unknown:
-        raise ParameterError(f"Unknown annotator kind {unknown[0]!r}; choose among {', '.join(KINDS)}.")
+        raise ParameterError(
+            f"Unknown annotator kind {unknown[0]!r}; choose among {', '.join(KINDS)}."
+        )
     rng = check_random_state(random_state)
     k = n_classes
     confs: list[NDArray[np.float64]] = []
@@ -205,7 +218,9 @@ def make_pool(
             elif kind == "sloppy":
                 c = confusion_from_accuracy(float(rng.uniform(*sloppy_accuracy)), k, errors=errors)
             elif kind == "asymmetric":
-                c = asymmetric_confusion(k, float(rng.uniform(*accuracy)), concentration=0.5, random_state=rng)
+                c = asymmetric_confusion(
+                    k, float(rng.uniform(*accuracy)), concentration=0.5, random_state=rng
+                )
             elif kind == "spammer":
                 c = spammer_confusion(k)
             elif kind == "constant":
@@ -215,7 +230,9 @@ def make_pool(
             confs.append(c)
             kinds.append(kind)
     order = rng.permutation(n_workers)
-    rates = np.exp(rng.normal(0.0, rate_spread, n_workers)) if rate_spread > 0 else np.ones(n_workers)
+    rates = (
+        np.exp(rng.normal(0.0, rate_spread, n_workers)) if rate_spread > 0 else np.ones(n_workers)
+    )
     return AnnotatorPool(
         confusions=np.stack(confs)[order],
         kinds=np.asarray(kinds, dtype=object)[order],
@@ -243,9 +260,13 @@ def fitted_confusions(
     if truth is not None:
         t = np.asarray(truth, dtype=np.int64)
         if t.shape != (annotations.n_items,):
-            raise InputError(f"truth must have one code per item ({annotations.n_items}); got shape {t.shape}.")
+            raise InputError(
+                f"truth must have one code per item ({annotations.n_items}); got shape {t.shape}."
+            )
         gold = t
-    ds = DawidSkene(smoothing=0.01).fit(annotations, gold=None if gold is None else gold.astype(np.int32))
+    ds = DawidSkene(smoothing=0.01).fit(
+        annotations, gold=None if gold is None else gold.astype(np.int32)
+    )
     post = ds.proba_
     k, w = annotations.n_classes, annotations.n_workers
     idx = annotations.worker.astype(np.int64) * k + annotations.label

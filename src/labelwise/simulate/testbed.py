@@ -83,7 +83,7 @@ def make_toy_testbed(
     X = centres[y] + rng.normal(0.0, spread / 2, size=(n_items, 2))
     ring = np.abs(np.arange(k)[:, None] - np.arange(k)[None, :])
     ring = np.minimum(ring, k - ring)
-    n_spam = int(round(spammer_share * n_workers))
+    n_spam = round(spammer_share * n_workers)
     confs = []
     kinds = []
     for w in range(n_workers):

@@ -90,7 +90,7 @@ def plot_noise_volume(study: NoiseVolumeStudy) -> Any:
     width = 0.8 / len(cols)
     for j, c in enumerate(cols):
         ax2.bar(x + j * width, sens[c], width, label=c)
-    ax2.set_xticks(x + 0.4 - width / 2, [str(c) for c in sens["class"]])
+    ax2.set_xticks(x + 0.4 - width / 2, [str(c) for c in sens["class"]], rotation=40, ha="right")
     ax2.set_ylabel("per-class accuracy drop (points)")
     ax2.set_title("Which classes suffer")
     ax2.legend(fontsize=7)
