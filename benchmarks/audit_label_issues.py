@@ -24,8 +24,13 @@ import pandas as pd
 from labelwise.curate import find_label_issues, out_of_fold_proba
 
 SETTINGS = [("uniform", 0.1), ("uniform", 0.2), ("class-cond", 0.1), ("class-cond", 0.2)]
-CL_FILTERS = ["prune_by_noise_rate", "prune_by_class", "both", "confident_learning",
-              "predicted_neq_given"]
+CL_FILTERS = [
+    "prune_by_noise_rate",
+    "prune_by_class",
+    "both",
+    "confident_learning",
+    "predicted_neq_given",
+]
 
 
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +52,7 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray]:
 def flip(y: np.ndarray, kind: str, rate: float, to: np.ndarray, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     k = int(y.max()) + 1
-    idx = rng.choice(len(y), int(round(rate * len(y))), replace=False)
+    idx = rng.choice(len(y), round(rate * len(y)), replace=False)
     noisy = y.copy()
     noisy[idx] = (y[idx] + rng.integers(1, k, len(idx))) % k if kind == "uniform" else to[y[idx]]
     return noisy
@@ -97,7 +102,9 @@ def main() -> None:
                     cl = cl_find(noisy, P, filter_by=fb)
                     t_cl = time.perf_counter() - t0
                     rows.append((ds, kind, rate, seed, f"cleanlab {fb}", *prf(cl, truth), t_cl))
-    df = pd.DataFrame(rows, columns=["data", "noise", "rate", "seed", "method", "P", "R", "F1", "s"])
+    df = pd.DataFrame(
+        rows, columns=["data", "noise", "rate", "seed", "method", "P", "R", "F1", "s"]
+    )
     mean = df.groupby(["data", "noise", "rate", "method"])[["P", "R", "F1", "s"]].mean()
     out = []
     for (ds, kind, rate), g in mean.groupby(level=[0, 1, 2]):
@@ -107,15 +114,19 @@ def main() -> None:
         lw = g.loc["labelwise"]
         d = g.loc["cleanlab prune_by_noise_rate"]
         b = g.loc[best]
-        out.append({
-            "data": ds, "noise": kind, "flipped": f"{rate:.0%}",
-            "labelwise P/R/F1": f"{lw.P:.3f}/{lw.R:.3f}/{lw.F1:.3f}",
-            "cleanlab default P/R/F1": f"{d.P:.3f}/{d.R:.3f}/{d.F1:.3f}",
-            "cleanlab best (filter_by)": f"{b.F1:.3f} ({best.replace('cleanlab ', '')})",
-            "F1 gain vs best": round(lw.F1 - b.F1, 3),
-            "labelwise ms": round(lw.s * 1e3, 1),
-            "cleanlab default ms": round(d.s * 1e3, 1),
-        })
+        out.append(
+            {
+                "data": ds,
+                "noise": kind,
+                "flipped": f"{rate:.0%}",
+                "labelwise P/R/F1": f"{lw.P:.3f}/{lw.R:.3f}/{lw.F1:.3f}",
+                "cleanlab default P/R/F1": f"{d.P:.3f}/{d.R:.3f}/{d.F1:.3f}",
+                "cleanlab best (filter_by)": f"{b.F1:.3f} ({best.replace('cleanlab ', '')})",
+                "F1 gain vs best": round(lw.F1 - b.F1, 3),
+                "labelwise ms": round(lw.s * 1e3, 1),
+                "cleanlab default ms": round(d.s * 1e3, 1),
+            }
+        )
     print(pd.DataFrame(out).to_markdown(index=False))
     print("\nF1 per method (mean of seeds):")
     print(mean["F1"].unstack([0, 1, 2]).round(3).to_markdown())

@@ -45,6 +45,30 @@ def _fashion() -> tuple[np.ndarray, ...]:
     return Ztr / scale, ytr, Zte / scale, yte
 
 
+def _cifar() -> tuple[np.ndarray, ...]:
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    from labelwise.datasets import shared_data_dir
+
+    d = shared_data_dir() / "images" / "cifar10"
+    table = pd.read_csv(d / "labels.csv")
+    with zipfile.ZipFile(d / "cifar10_jpg.zip") as z:
+        pix = np.stack(
+            [np.asarray(Image.open(io.BytesIO(z.read(f))), dtype=np.float32) for f in table["file"]]
+        ).reshape(len(table), -1)
+    pix /= 255.0
+    train = (table["split"] == "train").to_numpy()
+    # colour pixels -> PCA-100, whitened, fitted without labels (a weak, fast feature)
+    pca = PCA(100, random_state=0).fit(pix[train][::2])
+    Z = pca.transform(pix)
+    Z /= Z[train].std(axis=0)
+    y = table["label"].to_numpy()
+    return Z[train], y[train], Z[~train], y[~train]
+
+
 def _text(name: str) -> tuple[np.ndarray, ...]:
     Xtr, ytr, _ = load_text_embeddings(name, "train")
     Xte, yte, _ = load_text_embeddings(name, "test")
@@ -57,6 +81,7 @@ DATASETS = {
     "ag_news (MiniLM)": (lambda: _text("ag_news"), lambda: LogisticRegression(C=10, max_iter=500)),
     "sst2 (MiniLM)": (lambda: _text("sst2"), lambda: LogisticRegression(C=10, max_iter=500)),
     "trec (MiniLM)": (lambda: _text("trec"), lambda: LogisticRegression(C=10, max_iter=500)),
+    "cifar10 (pixels PCA-100)": (_cifar, lambda: LogisticRegression(max_iter=500)),
 }
 
 

@@ -193,3 +193,15 @@ def test_learner_clones_like_a_scikit_learn_estimator(digits) -> None:
     assert twin.get_params()["batch_size"] == 7 and twin.strategy == "entropy"
     X, y = digits
     assert twin.fit(X, _start(y)).query().tolist() == al.fit(X, _start(y)).query().tolist()
+
+
+def test_seals_random_exploration_rows_are_unlabeled_and_outside_the_neighbourhoods(digits) -> None:
+    X, y = digits
+    al = ActiveLearner(_lr(), "margin", 10, candidates=SEALS(k=3, n_random=50), random_state=0)
+    al.fit(X, _start(y))
+    near = set(al.seals_.candidates_.tolist())
+    cand = al._candidate_ids()
+    assert len(cand) == len(near) + 50 and len(np.unique(cand)) == len(cand)
+    assert not al._mask[cand].any()
+    with pytest.raises(ParameterError, match="'n_random' parameter of SEALS"):
+        SEALS(k=3, n_random=-1).fit(X)

@@ -297,7 +297,11 @@ class ActiveLearner(BaseEstimator):
     # --------------------------------------------------------------- querying
     def _candidate_ids(self) -> IntArray:
         if self.seals_ is not None:
-            return self.seals_.candidates_
+            cand = self.seals_.candidates_
+            if self.seals_.n_random:
+                extra = self._random_unlabeled(self.seals_.n_random, exclude=cand)
+                cand = np.concatenate([cand, extra])
+            return cand
         return np.flatnonzero(~self._mask).astype(np.int64)
 
     def max_uncertainty(self) -> float | None:

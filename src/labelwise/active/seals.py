@@ -48,6 +48,11 @@ class SEALS:
     index : NeighborIndex, optional
         An index already fitted on the pool (shared with ``curate``); then ``fit``
         does not rebuild it.
+    n_random : int
+        Random unlabeled rows added to each round's candidates by
+        :class:`~labelwise.active.ActiveLearner` (drawn by rejection sampling, so the
+        pool is still never scanned). The neighbourhoods of the first labels cover
+        little of the pool; these rows let the strategy look beyond them.
 
     Attributes
     ----------
@@ -64,8 +69,10 @@ class SEALS:
         metric: Literal["cosine", "l2"] = "cosine",
         kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto",
         index: NeighborIndex | None = None,
+        n_random: int = 0,
     ):
         self.k = k
+        self.n_random = n_random
         self.metric = metric
         self.kind = kind
         self.index = index
@@ -76,6 +83,7 @@ class SEALS:
         ``X`` may be ``None`` when a fitted ``index`` was given. Returns ``self``.
         """
         check_number(self.k, "k", "SEALS", kind=int, low=1)
+        check_number(self.n_random, "n_random", "SEALS", kind=int, low=0)
         if self.index is not None:
             check_is_fitted(self.index, "index_")
             self.index_ = self.index
@@ -127,8 +135,17 @@ class SEALS:
         return new
 
     def __repr__(self) -> str:
-        return f"SEALS(k={self.k!r}, metric={self.metric!r}, kind={self.kind!r})"
+        return (
+            f"SEALS(k={self.k!r}, metric={self.metric!r}, kind={self.kind!r}, "
+            f"n_random={self.n_random!r})"
+        )
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Hyper-parameters (scikit-learn's ``clone`` contract)."""
-        return {"k": self.k, "metric": self.metric, "kind": self.kind, "index": self.index}
+        return {
+            "k": self.k,
+            "metric": self.metric,
+            "kind": self.kind,
+            "index": self.index,
+            "n_random": self.n_random,
+        }

@@ -49,7 +49,7 @@ def audit(
         ids, X = read_features(features)
         y = None if labels is None else read_labels(labels, column=label_col, n_rows=X.shape[0])
         X_test = None if test_features is None else read_features(test_features)[1]
-        ann = None if annotations is None else Annotations.read(annotations, duplicates="last")
+        ann = None if annotations is None else Annotations.read(annotations, duplicates="keep_last")
         with status("auditing"):
             rep = audit_dataset(
                 X,

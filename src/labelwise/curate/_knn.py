@@ -35,7 +35,7 @@ def nearest_neighbors(
     *,
     metric: Literal["cosine", "l2"] = "cosine",
     exact: bool | None = None,
-    nprobe: int = 4,
+    nprobe: int = 2,
 ) -> Neighbors:
     """The ``k`` nearest other rows of every row of ``X`` (self excluded).
 
@@ -57,7 +57,7 @@ def nearest_neighbors(
     else:
         # ~2 sqrt(n) lists: training k-means stays cheap (it dominated with 4 sqrt(n))
         # and each query scans about nprobe * sqrt(n) / 2 rows
-        nlist = max(1, int(4 * np.sqrt(n)))
+        nlist = max(1, int(2 * np.sqrt(n)))
         index = NeighborIndex(metric=metric, kind="ivf", nlist=nlist, nprobe=nprobe).fit(data)
     dist, idx = index.neighbors_of_indexed(np.arange(n), k_eff)
     return Neighbors(np.maximum(dist, 0).astype(np.float32), idx, metric)

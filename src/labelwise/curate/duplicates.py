@@ -150,7 +150,7 @@ def find_near_duplicates(
     s = sim[hit]
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     key = lo * n + hi
-    key_u, first = np.unique(key, return_index=True)
+    _key_u, first = np.unique(key, return_index=True)
     pairs = np.stack([lo[first], hi[first]], axis=1).astype(np.int64)
     ps = np.minimum(s[first], 1.0)
     order = np.lexsort((pairs[:, 1], pairs[:, 0], -ps))

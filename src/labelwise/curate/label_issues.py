@@ -22,9 +22,11 @@ Which items are flagged (``filter_by``):
 - ``"both"``: items flagged by both;
 - ``"confident"``: the items counted off the diagonal of the confident joint;
 - ``"argmax"``: the model's top class differs from the given label;
-- ``"auto"`` (default): the ``n_estimated`` items least likely correct under
-  the estimated noise (:func:`label_posterior`) whose top class is not the given
-  label; see :func:`find_label_issues`.
+- ``"posterior"``: Bayes' decision under the estimated noise: the model's
+  probabilities are de-noised (:func:`clean_posterior`) and an item is flagged when
+  its given label is more likely wrong than right (:func:`label_posterior` < 0.5);
+- ``"auto"`` (default): ``"posterior"``, plus the items every confident-learning
+  view agrees on; see :func:`find_label_issues`.
 
 No rule is told the true number of flipped labels: every count comes from the
 confident joint, which only sees the given labels and the probabilities.
@@ -61,6 +63,7 @@ __all__ = [
     "LabelIssues",
     "check_labels",
     "class_thresholds",
+    "clean_posterior",
     "confident_joint",
     "estimate_joint",
     "find_label_issues",
@@ -70,8 +73,8 @@ __all__ = [
     "out_of_fold_proba",
 ]
 
-FILTERS = ("auto", "class", "noise_rate", "both", "confident", "argmax")
-Filter = Literal["auto", "class", "noise_rate", "both", "confident", "argmax"]
+FILTERS = ("auto", "posterior", "class", "noise_rate", "both", "confident", "argmax")
+Filter = Literal["auto", "posterior", "class", "noise_rate", "both", "confident", "argmax"]
 
 
 def check_labels(labels: ArrayLike, n_classes: int, name: str = "labels") -> NDArray[np.int64]:
@@ -373,15 +376,43 @@ def label_posterior(
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
+def clean_posterior(p: NDArray[np.float64], noise: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Undo the label noise the model learned: solve ``noise @ q = p`` for each row.
+
+    A model fitted on noisy labels predicts the *given* label's distribution,
+    ``p = T q`` with ``q`` the true-class distribution; the solution is clipped at
+    a small positive value and renormalised (a least-squares solve when ``T`` is
+    singular).
+    """
+    q = (np.linalg.pinv(noise) @ p.T).T
+    q = np.clip(q, 1e-6, None)
+    out: NDArray[np.float64] = q / q.sum(axis=1, keepdims=True)
+    return out
+
+
+def _posterior_rule(
+    y: NDArray[np.int64], p: NDArray[np.float64], joint: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    noise = _noise_from_joint(joint)
+    flags: NDArray[np.bool_] = label_posterior(y, clean_posterior(p, noise), noise) < 0.5
+    return flags
+
+
 def _auto(
     y: NDArray[np.int64], p: NDArray[np.float64], joint: NDArray[np.float64]
 ) -> NDArray[np.bool_]:
     """Default rule; see :func:`find_label_issues`."""
-    n_est = int(round(joint.sum() - np.trace(joint)))
+    n_est = round(joint.sum() - np.trace(joint))
     post = label_posterior(y, p, _noise_from_joint(joint))
     lowest = np.zeros(y.shape[0], dtype=bool)
     lowest[np.argsort(post, kind="stable")[:n_est]] = True
-    return lowest & (p.argmax(axis=1) != y)
+    agreed = (
+        lowest
+        & _prune_by_class(y, p, joint)
+        & _prune_by_noise_rate(y, p, joint)
+        & (p.argmax(axis=1) != y)
+    )
+    return _posterior_rule(y, p, joint) | agreed
 
 
 def _noise_from_joint(joint: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -407,10 +438,23 @@ def find_label_issues(
     proba : array (n, K)
         Out-of-fold predicted probabilities (:func:`out_of_fold_proba`); rows must
         sum to one.
-    filter_by : {"auto", "class", "noise_rate", "both", "confident", "argmax"}
+    filter_by : {"auto", "posterior", "class", "noise_rate", "both", "confident", "argmax"}
         Which items to flag (module docstring). ``"auto"``, the default, flags an
-        item when both confident-learning prunings agree on it, or when one of them
-        flags it and the model's top class is not the given label.
+        item when
+
+        - its given label is more likely wrong than right under the estimated
+          noise (``"posterior"``: the model's probabilities de-noised with the
+          estimated noise matrix, then Bayes' rule, threshold 0.5), or
+        - every confident-learning view agrees: it is among the ``n_estimated``
+          items least likely correct (:func:`label_posterior`), both prunings
+          (``"class"`` and ``"noise_rate"``) flag it, and the model's top class is
+          not the given label.
+
+        No step sees the true number of errors: counts come from the confident
+        joint, the threshold is the Bayes decision boundary. The first part
+        handles class-conditional noise and weak models (it flags fewer items when
+        the model is unsure); the second recovers clear errors that de-noising
+        leaves just above 0.5 when the noise is uniform.
     rank_by : {"self_confidence", "normalized_margin"}
         Score that orders ``ranking`` and fills ``quality``.
 
@@ -435,6 +479,7 @@ def find_label_issues(
         "noise_rate": _prune_by_noise_rate,
         "both": lambda y, p, j: _prune_by_class(y, p, j) & _prune_by_noise_rate(y, p, j),
         "auto": _auto,
+        "posterior": _posterior_rule,
     }
     if filter_by == "argmax":
         flag = p.argmax(axis=1) != y
@@ -462,6 +507,6 @@ def find_label_issues(
         joint=joint,
         noise=noise,
         thresholds=_thresholds(y, p),
-        n_estimated=int(round(joint.sum() - np.trace(joint))),
+        n_estimated=round(joint.sum() - np.trace(joint)),
         filter_by=filter_by,
     )

@@ -64,7 +64,8 @@ def prototype_scores(
     )
     km.train(data)
     sims, _ = km.index.search(data, 1)
-    return np.clip(1.0 - sims[:, 0].astype(np.float64), 0.0, 2.0)
+    out: NDArray[np.float64] = np.clip(1.0 - sims[:, 0].astype(np.float64), 0.0, 2.0)
+    return out
 
 
 def prune(
@@ -74,6 +75,7 @@ def prune(
     strategy: Literal["prototype", "random", "class_balanced"] = "prototype",
     labels: ArrayLike | None = None,
     keep: Literal["auto", "easy", "hard"] = "auto",
+    per_class: bool = True,
     n_clusters: int | None = None,
     scores: ArrayLike | None = None,
     random_state: Any = 0,
@@ -94,6 +96,10 @@ def prune(
     keep : {"auto", "easy", "hard"}
         For ``"prototype"``: ``"auto"`` keeps easy items below ``EASY_BELOW``, hard
         items from there on.
+    per_class : bool
+        For ``"prototype"`` with ``labels``: keep the same share of every class
+        (easy or hard *within* the class). Without it, the easy items of a small
+        fraction all come from the tightest clusters and whole classes vanish.
     n_clusters : int, optional
         k-means clusters (default: number of classes, else 10).
     scores : array (n,), optional
@@ -119,7 +125,7 @@ def prune(
             raise InputError(f"Lengths differ: X has {n}, labels has {y.shape[0]}.")
         if (y.dtype.kind == "f" and np.isnan(y).any()) or any(v is None for v in y.tolist()):
             raise InputError("labels has a missing value; prune needs every item labeled.")
-    m = max(1, int(round(fraction * n)))
+    m = max(1, round(fraction * n))
     if strategy == "random":
         return np.sort(rng.choice(n, size=m, replace=False)).astype(np.int64)
     if strategy == "class_balanced":
@@ -138,7 +144,26 @@ def prune(
     easy = keep == "easy" or (keep == "auto" and fraction < EASY_BELOW)
     # random tie-break so equal scores do not keep items in file order
     order = np.lexsort((rng.random(n), s if easy else -s))
-    return np.sort(order[:m]).astype(np.int64)
+    if not (per_class and y is not None):
+        return np.sort(order[:m]).astype(np.int64)
+    _, codes = np.unique(y, return_inverse=True)
+    codes = codes.ravel()
+    quota = _quotas(np.bincount(codes), m)
+    ranked = order[np.argsort(codes[order], kind="stable")]  # by class, best first within
+    starts = np.r_[0, np.cumsum(np.bincount(codes))[:-1]]
+    rank = np.empty(n, dtype=np.int64)
+    rank[ranked] = np.arange(n) - starts[codes[ranked]]
+    return np.flatnonzero(rank < quota[codes]).astype(np.int64)
+
+
+def _quotas(counts: NDArray[np.int64], m: int) -> NDArray[np.int64]:
+    """Items to keep per class, proportional to its size, summing to ``m``."""
+    exact = counts * (m / counts.sum())
+    quota = np.floor(exact).astype(np.int64)
+    short = m - int(quota.sum())
+    if short > 0:
+        quota[np.argsort(-(exact - quota), kind="stable")[:short]] += 1
+    return np.minimum(quota, counts)
 
 
 def _class_balanced(y: NDArray[Any], m: int, rng: np.random.Generator) -> NDArray[np.int64]:

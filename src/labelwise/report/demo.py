@@ -46,17 +46,19 @@ SectionBuilder = Callable[[DemoContext], Section]
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
     from labelwise.report.sections import active, aggregation, audit, planning
+    from labelwise.report.sections import routing as routing_section
 
     return [
         ("aggregation", aggregation.build_section),
         ("planning", planning.build_section),
         ("active", active.build_section),
         ("audit", audit.build_section),
+        ("routing", routing_section.build_section),
     ]
 
 
 #: Names of the sections, in report order (the builders are resolved lazily).
-DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "planning", "active", "audit")
+DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "planning", "active", "audit", "routing")
 
 
 def run_demo(

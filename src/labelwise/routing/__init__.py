@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from labelwise.routing._state import CampaignState
 from labelwise.routing.campaign import Budget, CampaignResult, Trajectory, run_campaign
+from labelwise.routing.compare import compare_policies, curve_table, reach_table
 from labelwise.routing.gold import GoldQuestions, gold_skill
 from labelwise.routing.model import ModelAssisted
 from labelwise.routing.policies import (
@@ -28,8 +29,10 @@ from labelwise.routing.policies import (
     UncertaintyRouting,
     expected_information_gain,
 )
+from labelwise.routing.registry import POLICIES, make_policy
 
 __all__ = [
+    "POLICIES",
     "Budget",
     "CampaignResult",
     "CampaignState",
@@ -41,7 +44,11 @@ __all__ = [
     "RoutingPolicy",
     "Trajectory",
     "UncertaintyRouting",
+    "compare_policies",
+    "curve_table",
     "expected_information_gain",
     "gold_skill",
+    "make_policy",
+    "reach_table",
     "run_campaign",
 ]

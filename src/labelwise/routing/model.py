@@ -63,7 +63,7 @@ class ModelAssisted(RoutingPolicy):
         confident: float = 0.9,
         min_train: int = 30,
         floor: float = 0.05,
-        regrow: float = 1.2,
+        regrow: float = 1.5,
     ):
         self.policy = policy
         self.estimator = estimator

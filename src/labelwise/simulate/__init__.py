@@ -30,7 +30,7 @@ from labelwise.simulate.pool import (
     make_pool,
     pool_from_annotations,
 )
-from labelwise.simulate.testbed import TestBed, make_toy_testbed
+from labelwise.simulate.testbed import TestBed, make_toy_testbed, testbed_from_crowd
 
 __all__ = [
     "KINDS",
@@ -48,4 +48,5 @@ __all__ = [
     "sample_answers",
     "simulate_annotations",
     "spammer_confusion",
+    "testbed_from_crowd",
 ]

@@ -17,10 +17,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labelwise._validation import check_number, check_random_state
+from labelwise.errors import InputError
 from labelwise.simulate._basic import confusion_from_accuracy, spammer_confusion
 from labelwise.simulate.pool import AnnotatorPool
 
-__all__ = ["TestBed", "make_toy_testbed"]
+__all__ = ["TestBed", "make_toy_testbed", "testbed_from_crowd"]
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,50 @@ def make_toy_testbed(
         costs=np.ones(n_workers),
     )
     return TestBed(name="toy5", truth=y.astype(np.int64), pool=pool, X=X)
+
+
+def testbed_from_crowd(
+    crowd: Any,
+    *,
+    n_items: int | None = None,
+    n_workers: int = 100,
+    jitter: float = 200.0,
+    random_state: Any = None,
+) -> TestBed:
+    """A test bed whose annotators are fitted to a real crowd data set.
+
+    Parameters
+    ----------
+    crowd : CrowdDataset
+        From :func:`labelwise.datasets.load_crowd` or ``load_digits_crowd``.
+    n_items : int, optional
+        None keeps the data set's own items that have a known truth (and their
+        features, when the data set has them); a number draws that many true classes
+        from the crowd's estimated class prior (no features).
+    n_workers : int
+        Size of the simulated pool (see :func:`~labelwise.simulate.pool_from_annotations`).
+
+    Returns
+    -------
+    TestBed
+        Named after the data set.
+    """
+    from labelwise.simulate.pool import fitted_confusions, pool_from_annotations
+
+    rng = check_random_state(random_state)
+    ann = crowd.annotations
+    truth = np.asarray(crowd.truth, dtype=np.int64)
+    known = truth >= 0
+    pool = pool_from_annotations(ann, n_workers, truth=truth, jitter=jitter, random_state=rng)
+    if n_items is None:
+        if not known.any():
+            raise InputError(f"crowd data set {crowd.name!r} has no known truth; pass n_items.")
+        X = None if crowd.X is None else np.asarray(crowd.X, dtype=np.float64)[known]
+        return TestBed(name=crowd.name, truth=truth[known], pool=pool, X=X)
+    check_number(n_items, "n_items", "testbed_from_crowd", kind=int, low=1)
+    if known.any():
+        prior = np.bincount(truth[known], minlength=ann.n_classes).astype(float)
+    else:
+        prior = fitted_confusions(ann)[2]
+    y = rng.choice(ann.n_classes, size=n_items, p=prior / prior.sum())
+    return TestBed(name=crowd.name, truth=y.astype(np.int64), pool=pool)

@@ -43,7 +43,7 @@ def build_section(ctx: DemoContext) -> Section:
         return Section(key="audit", title="Dataset audit", summary="No features to audit.")
     rng = np.random.default_rng(ctx.random_state)
     n = X.shape[0]
-    flipped = rng.choice(n, int(round(FLIP_RATE * n)), replace=False)
+    flipped = rng.choice(n, round(FLIP_RATE * n), replace=False)
     given = truth.astype(np.int64).copy()
     given[flipped] = (given[flipped] + rng.integers(1, 10, flipped.size)) % 10
     is_flipped = given != truth
