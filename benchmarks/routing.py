@@ -3,7 +3,9 @@
 Test beds: the 5-class 2-D toy bed (2,000 items, 50 annotators, 10% spammers) and a
 pool fitted to each real crowd data set in ../shared/data/crowd/ (Dawid-Skene
 confusion matrices of the real annotators, shrunk and resampled to 100 annotators;
-2,000 items drawn from the gold class distribution). Every policy runs 5 seeds;
+2,000 items drawn from the gold class distribution; and, where the set ships images,
+its real items with their gold labels and crude pixel features for the model-assisted
+policies). Every policy runs 5 seeds;
 the table gives the median annotations per item at which the label accuracy (against
 the truth) first reaches 95% / 99%, the min-max spread, and the ratio to fixed
 overlap with majority vote (the baseline as practised: k answers per item, served
@@ -34,7 +36,7 @@ from labelwise.routing import (
     reach_table,
     run_campaign,
 )
-from labelwise.simulate import make_toy_testbed, testbed_from_crowd
+from labelwise.simulate import TestBed, make_toy_testbed, testbed_from_crowd
 
 # (posterior target, cap): the fitted pools share the real crowd's systematic
 # confusions, so they need a stricter target and a higher cap to reach 99%
@@ -53,10 +55,36 @@ def _with_ratios(reach: pd.DataFrame) -> pd.DataFrame:
     return out[cols]
 
 
+def pixel_features(name: str, item_ids: np.ndarray) -> np.ndarray | None:
+    """Crude image features for a crowd set that ships images (``images_64.npz``): the
+    image averaged down to 8 x 8 x 3 plus an 8-bin histogram per colour channel,
+    rows in ``item_ids`` order. None when the set has no images."""
+    path = shared_data_dir() / "crowd" / name / "images_64.npz"
+    if not path.exists():
+        return None
+    z = np.load(path, allow_pickle=True)
+    row = {str(v): i for i, v in enumerate(z["item"])}
+    imgs = z["images"][[row[str(v)] for v in item_ids]].astype(np.float32) / 255
+    n = imgs.shape[0]
+    small = imgs.reshape(n, 8, 8, 8, 8, 3).mean(axis=(2, 4)).reshape(n, -1)
+    hist = np.stack([
+        np.stack([np.histogram(im[..., c], bins=8, range=(0, 1))[0] for c in range(3)])
+        for im in imgs
+    ]).reshape(n, -1) / (64 * 64)  # fmt: skip
+    return np.hstack([small, hist]).astype(np.float64)
+
+
 def quality(seeds: int) -> None:
     beds = [make_toy_testbed(2000, 50, random_state=0)]
     for d in sorted(p.name for p in (shared_data_dir() / "crowd").iterdir() if p.is_dir()):
-        beds.append(testbed_from_crowd(load_crowd(d), n_items=2000, n_workers=100, random_state=0))
+        crowd = load_crowd(d)
+        beds.append(testbed_from_crowd(crowd, n_items=2000, n_workers=100, random_state=0))
+        X = pixel_features(d, crowd.annotations.item_ids)
+        if X is not None:
+            # the real items with their gold labels, and features for the model
+            real = testbed_from_crowd(crowd, n_workers=100, random_state=0)
+            known = crowd.truth >= 0
+            beds.append(TestBed(f"{d}-real-items+pixels", real.truth, real.pool, X[known]))
     for bed in beds:
         target, cap = SETTINGS.get(bed.name, FITTED)
         start = time.perf_counter()
@@ -69,6 +97,21 @@ def quality(seeds: int) -> None:
             f"{bed.pool.n_classes} classes, {seeds} seeds, target {target}, cap {cap} "
             f"({took:.0f} s)",
         )
+
+
+def known_skills(seeds: int) -> None:
+    """Liao's comparison on the toy bed: information gain (BALD) against greedy
+    (uncertainty) and random assignment, with skills estimated or known from the start."""
+    bed = make_toy_testbed(2000, 50, random_state=0)
+    target, cap = SETTINGS["toy5"]
+    rows = []
+    for known in (False, True):
+        curves = compare_policies(bed, ("random", "uncertainty", "eig"), target=target, cap=cap,
+                                  seeds=tuple(range(seeds)), known_skills=known)  # fmt: skip
+        reach = reach_table(curves)
+        reach.insert(1, "skills", "known" if known else "estimated")
+        rows.append(reach[["policy", "skills", "to 0.95", "to 0.99", "final per item"]])
+    print_table(pd.concat(rows, ignore_index=True), "toy5: skills estimated vs known")
 
 
 def speed() -> None:
@@ -97,6 +140,7 @@ def main() -> None:
     print(machine())
     np.seterr(all="ignore")
     quality(args.seeds)
+    known_skills(args.seeds)
     if not args.skip_speed:
         speed()
 

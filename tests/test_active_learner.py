@@ -205,3 +205,15 @@ def test_seals_random_exploration_rows_are_unlabeled_and_outside_the_neighbourho
     assert not al._mask[cand].any()
     with pytest.raises(ParameterError, match="'n_random' parameter of SEALS"):
         SEALS(k=3, n_random=-1).fit(X)
+
+
+def test_ivf_index_with_every_list_probed_matches_exact_search() -> None:
+    X = np.random.default_rng(1).normal(size=(400, 6))
+    flat = NeighborIndex(metric="l2", kind="flat").fit(X)
+    ivf = NeighborIndex(metric="l2", kind="ivf", nlist=4, nprobe=4).fit(X)
+    assert ivf.index_.nlist == 4 and ivf.index_.nprobe == 4
+    np.testing.assert_array_equal(
+        ivf.neighbors_of_indexed([0, 5], 3)[1], flat.neighbors_of_indexed([0, 5], 3)[1]
+    )
+    with pytest.raises(ParameterError, match="'nprobe' parameter of NeighborIndex"):
+        NeighborIndex(kind="ivf", nprobe=0).fit(X)

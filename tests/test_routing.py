@@ -170,6 +170,8 @@ def test_next_task_online_and_cap():
         seen.append(item)
         state.record(np.array([item]), np.array([0]), np.array([1]))
     assert policy.next_task(0, state) is None  # annotator 0 answered everything
+    with pytest.raises(InputError, match=r"annotator must be an annotator code in 0..1; got 5"):
+        policy.next_task(5, state)
     assert policy.next_task(1, state) is not None
     # a state that is asked for nothing more
     items = np.arange(3)
@@ -228,3 +230,41 @@ def test_error_paths(bed):
         run_campaign(bed.truth, pool, DynamicOverlap(), features=bed.X[:10])
     with pytest.raises(InputError, match="known_confusions must have shape"):
         CampaignState(5, 2, 3, max_answers=2, known_confusions=np.ones((2, 2, 2)))
+
+
+def test_random_routing_and_registry(bed):
+    from labelwise.routing import POLICIES, RandomRouting, make_policy
+
+    res = run_campaign(bed.truth, bed.pool, RandomRouting(0.99, cap=8), random_state=0)
+    assert res.stop_reason == "finished"
+    assert res.accuracy > 0.95
+    assert res.answers_per_item.max() <= 8 and res.answers_per_item.min() >= 1
+    for name in POLICIES:
+        policy, agg = make_policy(name, cap=5, gold_items=[0, 1], gold_labels=[0, 1])
+        assert policy.max_answers == 5
+        assert agg == ("majority" if name == "fixed" else "online")
+    with pytest.raises(ParameterError, match="Unknown routing policy 'psychic'"):
+        make_policy("psychic")
+    with pytest.raises(InputError, match="policy 'gold' needs gold_items"):
+        make_policy("gold")
+
+
+def test_a_policy_that_repeats_items_is_refused(bed):
+    class Stubborn(FixedOverlap):
+        def next_tasks(self, workers, state):
+            return np.zeros(len(workers), dtype=np.int64)
+
+    with pytest.raises(InputError, match="gave the same item to two requests"):
+        run_campaign(bed.truth, bed.pool, Stubborn(3), batch_size=4, random_state=0)
+    pool = AnnotatorPool([np.eye(2).tolist()], ["x"], [1.0], [1.0])  # lists are accepted
+    assert pool.confusions.shape == (1, 2, 2)
+
+
+@pytest.mark.parametrize("name", ["ds", "glad", "mace", "onecoin", "wmv"])
+def test_every_aggregator_reads_a_campaign(bed, name):
+    from labelwise.aggregate import make_aggregator
+
+    res = run_campaign(bed.truth, bed.pool, FixedOverlap(3), make_aggregator(name),
+                       record_every=600, random_state=0)  # fmt: skip
+    assert res.trajectory.accuracy[0] < 0.4  # a guess before any answer
+    assert res.accuracy > 0.75

@@ -29,7 +29,7 @@ def simulate(
         typer.Option(
             "--policy",
             "-p",
-            help="Policy to run (repeat): fixed, dynamic, uncertainty, eig, gold, model, "
+            help="Policy to run (repeat): fixed, dynamic, random, uncertainty, eig, gold, model, "
             "model-eig. Default: all that the test bed allows.",
         ),
     ] = None,
@@ -90,7 +90,7 @@ def simulate(
         )
         print_frame(curve_table(curves, grid), title="Label accuracy by annotations per item")
         print_frame(
-            reach_table(curves), title="Annotations per item to reach an accuracy", digits=2
+            reach_table(curves), title="Annotations per item to reach an accuracy", digits=3
         )
         if output is not None:
             from labelwise.io import write_frame

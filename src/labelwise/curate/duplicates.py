@@ -87,25 +87,38 @@ def _groups(pairs: NDArray[np.int64], n: int) -> tuple[NDArray[np.int64], int]:
     return group, int(n_comp)
 
 
-def exact_duplicates(X: ArrayLike) -> Duplicates:
-    """Rows with identical content (same bytes after conversion to float64).
+def _row_hash(data: NDArray[np.float64]) -> NDArray[np.uint64]:
+    """A 64-bit hash of each row's bytes: a multiply-add over its words (wrapping)."""
+    words = data.view(np.uint64)
+    mult = np.random.default_rng(0x1AB).integers(1, 2**63, size=words.shape[1], dtype=np.uint64)
+    mult |= np.uint64(1)  # odd multipliers
+    h = np.zeros(words.shape[0], dtype=np.uint64)
+    for c in range(words.shape[1]):  # over columns (d), not rows; numpy wraps mod 2**64
+        h = h * np.uint64(31) + words[:, c] * mult[c]
+    return h
 
-    Each set contributes the pairs (first member, other member).
+
+def exact_duplicates(X: ArrayLike) -> Duplicates:
+    """Rows with identical content (same values after conversion to float64).
+
+    Rows are bucketed by a 64-bit hash of their bytes and every candidate is
+    confirmed against its bucket's first row, so a hash collision never makes a
+    false pair. Each set contributes the pairs (first member, other member).
     """
     data = np.ascontiguousarray(check_features(X, "X"), dtype=np.float64)
     data = data + 0.0  # -0.0 and 0.0 hash alike
-    rows = data.view(np.dtype((np.void, data.dtype.itemsize * data.shape[1]))).ravel()
-    _, inv, counts = np.unique(rows, return_inverse=True, return_counts=True)
-    inv = inv.ravel()
-    dup = counts[inv] > 1
-    idx = np.flatnonzero(dup)
-    order = idx[np.argsort(inv[idx], kind="stable")]
-    keys = inv[order]
-    starts = np.r_[True, keys[1:] != keys[:-1]][: keys.shape[0]]
+    n = data.shape[0]
+    h = _row_hash(data)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    starts = np.r_[True, hs[1:] != hs[:-1]]
     first = order[starts][np.cumsum(starts) - 1]
-    others = ~starts
-    pairs = np.stack([first[others], order[others]], axis=1).astype(np.int64)
-    group, n_groups = _groups(pairs, data.shape[0])
+    cand = ~starts
+    same = np.zeros(n, dtype=bool)
+    same[cand] = (data[order[cand]] == data[first[cand]]).all(axis=1)
+    pairs = np.stack([first[same], order[same]], axis=1).astype(np.int64)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    group, n_groups = _groups(pairs, n)
     return Duplicates(pairs, np.ones(pairs.shape[0]), group, n_groups)
 
 

@@ -10,6 +10,11 @@ easy items below ``EASY_BELOW`` of the data and hard ones from there on.
 Baselines: ``"random"`` and ``"class_balanced"`` (random with equal per-class
 counts, as far as the classes allow).
 
+Measured (``benchmarks/audit_pruning.py``, Fashion-MNIST, 10,000 images, logistic
+regression): the prototype metric lost to random at every fraction from 10% to 80%
+(easy items by 20 points at 10%, hard items by under 1 point from 40% on). Prune at
+random or class-balanced unless such a curve on your own data shows it ahead.
+
 Example
 -------
 >>> import numpy as np

@@ -103,6 +103,8 @@ def _labels(
     state: CampaignState, aggregator: Any, tie_keys: NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     if isinstance(aggregator, BaseAggregator):
+        if state.n_collected == 0:  # nothing to fit yet: a random guess per item
+            return tie_keys.argmax(axis=1), np.full(tie_keys.shape, 1.0 / tie_keys.shape[1])
         with warnings.catch_warnings():
             # early record points may have no overlap yet; the curve shows the result
             warnings.simplefilter("ignore")
@@ -318,6 +320,12 @@ def _run(
             continue
         idle = 0
         w, it = workers[served], got[served]
+        regular = it[state.gold[it] < 0]
+        if np.unique(regular).size != regular.size:
+            raise InputError(
+                f"policy {policy!r} gave the same item to two requests of one batch; "
+                "next_tasks must return distinct regular items."
+            )
         cost = np.cumsum(pool.costs[w])
         affordable = cost <= left_money + 1e-9
         if not affordable.all():

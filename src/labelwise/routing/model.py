@@ -5,8 +5,10 @@ At every re-estimation of the annotators, a classifier is fitted on the answered
 items whose posterior is confident, and predicts every item. Predictions are
 cross-fitted over two folds of the items: an item's prior always comes from the
 model trained on the other fold, never from one that saw that item's label. The
-prior is mixed with the uniform distribution (``floor``) so a confident model mistake can still be
-overturned by the annotators.
+prior is mixed with the uniform distribution (``floor``) so that a confident model
+mistake can still be overturned by the annotators. The annotators' skills are always
+estimated from their answers alone (see :meth:`CampaignState.answer_posterior`), so
+the model cannot talk the campaign into trusting the wrong people.
 """
 
 from __future__ import annotations

@@ -20,12 +20,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labelwise._validation import check_number
+from labelwise.errors import InputError
 from labelwise.routing._state import CampaignState
 
 __all__ = [
     "DynamicOverlap",
     "FixedOverlap",
     "InformationGain",
+    "RandomRouting",
     "RoutingPolicy",
     "UncertaintyRouting",
     "expected_information_gain",
@@ -71,6 +73,11 @@ class RoutingPolicy:
     # ---------------------------------------------------------------- serving
     def next_task(self, annotator: int, state: CampaignState) -> int | None:
         """The item to give ``annotator`` now, or None (nothing left for them, or blocked)."""
+        if not (isinstance(annotator, int | np.integer) and 0 <= annotator < state.n_workers):
+            raise InputError(
+                f"annotator must be an annotator code in 0..{state.n_workers - 1}; "
+                f"got {annotator!r}."
+            )
         out = self.next_tasks(np.asarray([annotator], dtype=np.int64), state)
         return None if out[0] < 0 else int(out[0])
 
@@ -249,6 +256,14 @@ class DynamicOverlap(_ConfidenceStop):
 
     def priority(self, state: CampaignState) -> NDArray[np.float64]:
         return -state.n_answers - state.confidence  # type: ignore[no-any-return]
+
+
+class RandomRouting(_ConfidenceStop):
+    """Serve a random open item (the "random assignment" baseline of the
+    task-assignment literature). Same stopping rule as :class:`DynamicOverlap`."""
+
+    def priority(self, state: CampaignState) -> NDArray[np.float64]:
+        return state.rng.random(state.n_items)  # type: ignore[no-any-return]
 
 
 class UncertaintyRouting(_ConfidenceStop):

@@ -14,6 +14,7 @@ from labelwise.routing.policies import (
     DynamicOverlap,
     FixedOverlap,
     InformationGain,
+    RandomRouting,
     RoutingPolicy,
     UncertaintyRouting,
 )
@@ -24,6 +25,7 @@ __all__ = ["POLICIES", "make_policy"]
 POLICIES: dict[str, str] = {
     "fixed": "fixed overlap k = cap, majority vote (common practice)",
     "dynamic": "dynamic overlap to a posterior target (Lean crowdsourcing)",
+    "random": "a random open item, same stopping rule as dynamic (assignment baseline)",
     "uncertainty": "most uncertain open item first",
     "eig": "expected information gain per annotator (BALD-style)",
     "gold": "dynamic overlap with gold questions and a skill floor",
@@ -56,6 +58,8 @@ def make_policy(
         return FixedOverlap(cap), "majority"
     if name == "dynamic":
         return DynamicOverlap(target, cap=cap), "online"
+    if name == "random":
+        return RandomRouting(target, cap=cap), "online"
     if name == "uncertainty":
         return UncertaintyRouting(target, cap=cap), "online"
     if name == "eig":

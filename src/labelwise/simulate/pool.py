@@ -62,6 +62,14 @@ class AnnotatorPool:
     costs: NDArray[np.float64]
 
     def __post_init__(self) -> None:
+        # accept lists; frozen, so set through object.__setattr__
+        for name, dtype in (
+            ("confusions", float),
+            ("kinds", object),
+            ("rates", float),
+            ("costs", float),
+        ):
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=dtype))
         c = self.confusions
         if c.ndim != 3 or c.shape[1] != c.shape[2] or c.shape[1] < 2 or c.shape[0] < 1:
             raise InputError(
