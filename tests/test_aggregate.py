@@ -52,6 +52,9 @@ def test_not_fitted_and_bad_input(cls):
         cls().to_frame()
     with pytest.raises(InputError, match="expects an Annotations object"):
         cls().fit(pd.DataFrame({"item": [1]}))
+    ann, _ = make_crowd(n_items=10)
+    with pytest.raises(InputError, match="got no annotations to aggregate"):
+        cls().fit(ann.subset(np.zeros(ann.n_annotations, dtype=bool)))
 
 
 @pytest.mark.parametrize(

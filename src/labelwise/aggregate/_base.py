@@ -67,6 +67,8 @@ class BaseAggregator(BaseEstimator):  # type: ignore[misc]
                 f"{type(annotations).__name__}. Build one with Annotations.from_frame(df)."
             )
         self._check_params()
+        if annotations.n_annotations == 0:
+            raise InputError(f"{type(self).__name__}.fit got no annotations to aggregate.")
         gold_codes = annotations.encode_gold(gold)
         self.items_ = annotations.item_ids
         self.workers_ = annotations.worker_ids

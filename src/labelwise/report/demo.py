@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +48,19 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
     from labelwise.report.sections import active, aggregation, audit, planning
     from labelwise.report.sections import routing as routing_section
 
+    # the order of a labeling project: turn answers into labels, decide who labels
+    # what, choose what to label, find what is wrong, plan what more to buy
     return [
         ("aggregation", aggregation.build_section),
-        ("planning", planning.build_section),
+        ("routing", routing_section.build_section),
         ("active", active.build_section),
         ("audit", audit.build_section),
-        ("routing", routing_section.build_section),
+        ("planning", planning.build_section),
     ]
 
 
 #: Names of the sections, in report order (the builders are resolved lazily).
-DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "planning", "active", "audit", "routing")
+DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "routing", "active", "audit", "planning")
 
 
 def run_demo(
@@ -85,7 +87,8 @@ def run_demo(
         if only is not None and name not in only:
             continue
         start = time.perf_counter()
-        sections.append(build(ctx))
+        section = build(ctx)
+        sections.append(replace(section, title=f"{len(sections) + 1}. {section.title}"))
         took = time.perf_counter() - start
         log.info("demo section %s took %.1f s", name, took)
         if on_section is not None:

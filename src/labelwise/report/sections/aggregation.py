@@ -103,7 +103,7 @@ def build_section(ctx: DemoContext) -> Section:
     ]
     return Section(
         key="aggregation",
-        title="1. Crowd label aggregation",
+        title="Crowd label aggregation",
         summary=summary,
         blocks=(
             Text(
