@@ -23,12 +23,21 @@ def test_all_names_exist():
         "labelwise.errors",
         "labelwise.simulate",
         "labelwise.report",
+        "labelwise.routing",
+        "labelwise.active",
+        "labelwise.curate",
+        "labelwise.scaling",
+        "labelwise.index",
+        "labelwise.io",
+        "labelwise.datasets",
+        "labelwise.distributed",
     ],
 )
 def test_module_all_is_in_step(module):
     mod = importlib.import_module(module)
     public = {n for n in vars(mod) if not n.startswith("_")}
     assert set(mod.__all__) <= public
+    assert len(mod.__all__) == len(set(mod.__all__))
 
 
 def test_error_tree():
