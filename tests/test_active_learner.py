@@ -36,9 +36,10 @@ def _lr() -> LogisticRegression:
 
 
 # ---------------------------------------------------------------- SEALS
-def test_seals_candidates_are_neighbours_of_labeled_and_grow() -> None:
+@pytest.mark.parametrize("precompute", [False, True])
+def test_seals_candidates_are_neighbours_of_labeled_and_grow(precompute: bool) -> None:
     X = np.array([[float(i), 0.0] for i in range(20)])
-    s = SEALS(k=2, metric="l2").fit(X, labeled=[0])
+    s = SEALS(k=2, metric="l2", precompute=precompute).fit(X, labeled=[0])
     assert sorted(s.candidates_.tolist()) == [1, 2]
     new = s.add_labeled([10])
     assert sorted(new.tolist()) == [9, 11]
@@ -46,6 +47,19 @@ def test_seals_candidates_are_neighbours_of_labeled_and_grow() -> None:
     s.add_labeled([1])  # a candidate becomes labeled: it leaves, its neighbours join
     assert 1 not in s.candidates_.tolist()
     assert sorted(s.candidates_.tolist()) == [2, 9, 11]  # 1's neighbours 0 and 2: 0 labeled
+
+
+def test_precomputed_graph_gives_the_same_candidates_as_searching() -> None:
+    X = np.random.default_rng(1).normal(size=(3000, 8))
+    idx = NeighborIndex(metric="l2").fit(X)
+    live = SEALS(k=7, index=idx).fit(None, labeled=[3, 40, 500])
+    graph = SEALS(k=7, index=idx, precompute=True).fit(None, labeled=[3, 40, 500])
+    assert graph.graph_ is not None and graph.graph_.shape == (3000, 7)
+    for batch in ([10, 11, 2999], [7, 8, 9, 1000]):
+        np.testing.assert_array_equal(
+            np.sort(live.add_labeled(batch)), np.sort(graph.add_labeled(batch))
+        )
+    np.testing.assert_array_equal(np.sort(live.candidates_), np.sort(graph.candidates_))
 
 
 def test_seals_reuses_a_fitted_index_and_checks_ids() -> None:

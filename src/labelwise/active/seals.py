@@ -53,6 +53,11 @@ class SEALS:
         :class:`~labelwise.active.ActiveLearner` (drawn by rejection sampling, so the
         pool is still never scanned). The neighbourhoods of the first labels cover
         little of the pool; these rows let the strategy look beyond them.
+    precompute : bool
+        Compute the whole pool's k-nearest-neighbour graph once in ``fit`` (one
+        batched index search over every row, ``n * k`` int32 of memory). Every update
+        is then a lookup in that graph, with no index search while labeling goes on:
+        the one-off cost moves to set-up, where the index is built anyway.
 
     Attributes
     ----------
@@ -70,9 +75,11 @@ class SEALS:
         kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto",
         index: NeighborIndex | None = None,
         n_random: int = 0,
+        precompute: bool = False,
     ):
         self.k = k
         self.n_random = n_random
+        self.precompute = precompute
         self.metric = metric
         self.kind = kind
         self.index = index
@@ -96,8 +103,22 @@ class SEALS:
         self._labeled = np.zeros(n, dtype=bool)
         self._is_cand = np.zeros(n, dtype=bool)
         self._cand: IntArray = np.empty(0, dtype=np.int64)
+        self.graph_: NDArray[np.int32] | None = None
+        if self.precompute:
+            self.graph_ = self._knn_graph()
         self.add_labeled(labeled)
         return self
+
+    def _knn_graph(self, batch: int = 65_536) -> NDArray[np.int32]:
+        """Every pool row's ``k`` nearest other rows, shape (n, k), -1 where missing."""
+        k = min(self.k, self.n_pool_ - 1)
+        graph = np.full((self.n_pool_, max(k, 0)), -1, dtype=np.int32)
+        if k < 1:
+            return graph
+        for start in range(0, self.n_pool_, batch):
+            rows = np.arange(start, min(start + batch, self.n_pool_))
+            graph[rows] = self.index_.neighbors_of_indexed(rows, k)[1]
+        return graph
 
     @property
     def candidates_(self) -> IntArray:
@@ -127,8 +148,11 @@ class SEALS:
         k = min(self.k, self.n_pool_ - 1)
         if k < 1:
             return np.empty(0, dtype=np.int64)
-        _, nn = self.index_.neighbors_of_indexed(r, k)
-        new = np.unique(nn[nn >= 0])
+        if self.graph_ is not None:
+            nn = self.graph_[r]
+        else:
+            nn = self.index_.neighbors_of_indexed(r, k)[1]
+        new = np.unique(nn[nn >= 0]).astype(np.int64)
         new = new[~self._is_cand[new] & ~self._labeled[new]]
         self._is_cand[new] = True
         self._cand = np.concatenate([self._cand, new])
@@ -137,7 +161,7 @@ class SEALS:
     def __repr__(self) -> str:
         return (
             f"SEALS(k={self.k!r}, metric={self.metric!r}, kind={self.kind!r}, "
-            f"n_random={self.n_random!r})"
+            f"n_random={self.n_random!r}, precompute={self.precompute!r})"
         )
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -148,4 +172,5 @@ class SEALS:
             "kind": self.kind,
             "index": self.index,
             "n_random": self.n_random,
+            "precompute": self.precompute,
         }
