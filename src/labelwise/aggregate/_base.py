@@ -17,6 +17,7 @@ class and columns the given label, ``log_likelihood_`` (one value per iteration)
 from __future__ import annotations
 
 import warnings
+from abc import ABC, abstractmethod
 from typing import Any, Self
 
 import numpy as np
@@ -39,7 +40,7 @@ class IdentifiabilityWarning(UserWarning):
     """The data cannot tell annotator skill apart: no item has two answers and no gold."""
 
 
-class BaseAggregator(BaseEstimator):  # type: ignore[misc]
+class BaseAggregator(BaseEstimator, ABC):  # type: ignore[misc]
     """Base class of the consensus estimators; subclasses implement ``_fit``."""
 
     #: Whether the model estimates skill from agreement (EM models); such a model
@@ -98,8 +99,8 @@ class BaseAggregator(BaseEstimator):  # type: ignore[misc]
     def _check_params(self) -> None:
         """Validate hyper-parameters; subclasses override."""
 
-    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract
+    @abstractmethod
+    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None: ...
 
     # ------------------------------------------------------------ shared tail
     def _finish(self, annotations: Annotations) -> None:

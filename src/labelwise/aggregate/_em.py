@@ -8,6 +8,8 @@ once.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -52,14 +54,14 @@ class EMAggregator(BaseAggregator):
     def _prepare(self, annotations: Annotations) -> None:
         """Precompute what every iteration needs (index arrays, sparse views)."""
 
-    def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract
+    @abstractmethod
+    def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None: ...
 
-    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
-        raise NotImplementedError  # pragma: no cover - abstract
+    @abstractmethod
+    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]: ...
 
-    def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:
-        raise NotImplementedError  # pragma: no cover - abstract
+    @abstractmethod
+    def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None: ...
 
     def _class_prior(self, posterior: NDArray[np.floating]) -> NDArray[np.float64]:
         """The class prior used in the E-step; learned from the posterior by default."""

@@ -16,6 +16,8 @@ distinct item that they have not answered yet.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -34,7 +36,7 @@ __all__ = [
 ]
 
 
-class RoutingPolicy:
+class RoutingPolicy(ABC):
     """Base of the routing policies. Subclasses set :attr:`max_answers` and override
     :meth:`is_open`, :meth:`priority` and, optionally, :meth:`worker_scores`."""
 
@@ -46,23 +48,25 @@ class RoutingPolicy:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
 
-    def _check_params(self) -> None:
+    def _check_params(self) -> None:  # noqa: B027 - an optional hook, not abstract
         """Validate hyper-parameters; subclasses override."""
 
     def bind(self, state: CampaignState) -> None:
         """Prepare ``state`` for this policy (gold items, folds); called once per campaign."""
         self._check_params()
 
-    def on_refresh(self, state: CampaignState) -> None:
+    def on_refresh(self, state: CampaignState) -> None:  # noqa: B027 - an optional hook
         """Called after each re-estimation of the annotators' confusions."""
 
+    @abstractmethod
     def is_open(self, state: CampaignState) -> NDArray[np.bool_]:
         """Items that still want answers, shape (n_items,)."""
-        raise NotImplementedError  # pragma: no cover - abstract
+        ...
 
+    @abstractmethod
     def priority(self, state: CampaignState) -> NDArray[np.float64]:
         """Worker-independent priority of every item (higher is served first)."""
-        raise NotImplementedError  # pragma: no cover - abstract
+        ...
 
     def worker_scores(
         self, workers: NDArray[np.int64], candidates: NDArray[np.int64], state: CampaignState
