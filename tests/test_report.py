@@ -33,3 +33,15 @@ def test_demo_writes_every_section(tmp_path):
     for name in DEMO_SECTIONS:
         assert f'id="{name}"' in html
     assert html.count("data:image/png;base64,") >= 1
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+
+    from labelwise.io import atomic_write
+
+    path = atomic_write(tmp_path / "x.txt", lambda p: p.write_text("hi"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
+    assert path.read_text() == "hi"
