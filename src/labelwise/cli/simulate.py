@@ -57,9 +57,11 @@ def simulate(
     ] = None,
     random_state: Annotated[int, typer.Option("--random-state", help="Seed of the test bed.")] = 0,
 ) -> None:
-    """Run routing policies on a simulated crowd and print label accuracy against
-    annotations spent. Example:
-    labelwise simulate --testbed toy --items 2000 --workers 50 -p fixed -p eig -o curves.csv
+    """Replay a labeling campaign under each routing policy against a simulated crowd.
+
+    Prints label accuracy against annotations spent and the answers per item each
+    policy needs; -o writes the curves. Example: labelwise simulate --testbed toy
+    --items 2000 --workers 50 -p fixed -p eig -o curves.csv
     """
     from labelwise.routing import POLICIES, Budget, compare_policies, curve_table, reach_table
 
