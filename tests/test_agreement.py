@@ -112,7 +112,9 @@ def test_annotator_quality_flags_few_items_and_ranks_worst_first():
     assert not newbie["reliable"] and np.isnan(newbie["quality"])
     assert "too few items (3 < 10)" in newbie["note"]
     assert q["reliable"].iloc[-1] == False  # noqa: E712 - unreliable rows go last
-    assert (q["agreement_low"] <= q["agreement"]).all() or q["agreement"].isna().any()
+    known = q["agreement"].notna()
+    assert (q.loc[known, "agreement_low"] <= q.loc[known, "agreement"]).all()
+    assert (q.loc[known, "agreement"] <= q.loc[known, "agreement_high"]).all()
 
 
 def test_annotator_quality_on_gold():

@@ -74,7 +74,9 @@ def test_annotators_table_and_csv(files, tmp_path):
     assert {"worker", "agreement", "gold_accuracy", "reliable", "note", "ds skill"} <= set(
         q.columns
     )
-    assert q["quality"].is_monotonic_increasing or q["quality"].isna().any()
+    scored = q[q["reliable"]]
+    assert len(scored) > 0 and scored["quality"].is_monotonic_increasing
+    assert q["reliable"].is_monotonic_decreasing  # unscored annotators come last
 
 
 def test_bad_input_is_one_clear_line_and_no_output_file(tmp_path):
