@@ -265,23 +265,9 @@ def learning_curve(
         seed_list = [int(s) for s in seeds]  # type: ignore[union-attr]
         if not seed_list:
             raise InputError("seeds is empty; give a count or a list of seeds.")
-    if X_test is None:
-        check_number(
-            test_size, "test_size", "learning_curve", low=0, high=1, low_open=True, high_open=True
-        )
-        classes, codes = np.unique(ya, return_inverse=True)
-        test_mask = _stratified_test_mask(codes, test_size, rng)
-        Xtr, ytr, Xte, yte = Xa[~test_mask], codes[~test_mask], Xa[test_mask], codes[test_mask]
-    else:
-        if y_test is None:
-            raise InputError("X_test was given without y_test.")
-        Xte = check_features(X_test, "X_test")
-        yte_raw = np.asarray(y_test)
-        check_same_length(X_test=Xte, y_test=yte_raw)
-        if Xte.shape[1] != Xa.shape[1]:
-            raise InputError(f"X_test has {Xte.shape[1]} features but X has {Xa.shape[1]}.")
-        classes, codes_all = np.unique(np.concatenate([ya, yte_raw]), return_inverse=True)
-        Xtr, ytr, yte = Xa, codes_all[: ya.shape[0]], codes_all[ya.shape[0] :]
+    classes, Xtr, ytr, Xte, yte = train_test_codes(
+        Xa, ya, X_test, y_test, test_size=test_size, rng=rng, owner="learning_curve"
+    )
     k = classes.shape[0]
     if k < 2:
         raise InputError(f"y holds a single class ({classes[0]!r}); a curve needs two or more.")
@@ -315,6 +301,41 @@ def learning_curve(
         metric=metric if isinstance(metric, str) else "custom",
         n_available=int(ytr.shape[0]),
     )
+
+
+def train_test_codes(
+    Xa: NDArray[np.floating],
+    ya: NDArray[Any],
+    X_test: ArrayLike | None,
+    y_test: ArrayLike | None,
+    *,
+    test_size: float,
+    rng: np.random.Generator,
+    owner: str,
+) -> tuple[
+    NDArray[Any], NDArray[np.floating], NDArray[np.int64], NDArray[np.floating], NDArray[np.int64]
+]:
+    """``(classes, X_train, y_train, X_test, y_test)`` with labels as class codes.
+
+    Without ``X_test``, a stratified ``test_size`` share of ``Xa`` is held out;
+    with it, the given test set is checked (labels present, lengths, feature count)
+    and both label vectors share one class coding. Learning curves and the
+    noise-vs-volume study split the same way through this one function.
+    """
+    if X_test is None:
+        check_number(test_size, "test_size", owner, low=0, high=1, low_open=True, high_open=True)
+        classes, codes = np.unique(ya, return_inverse=True)
+        mask = _stratified_test_mask(codes, test_size, rng)
+        return classes, Xa[~mask], codes[~mask], Xa[mask], codes[mask]
+    if y_test is None:
+        raise InputError("X_test was given without y_test.")
+    Xte = check_features(X_test, "X_test")
+    yte_raw = np.asarray(y_test)
+    check_same_length(X_test=Xte, y_test=yte_raw)
+    if Xte.shape[1] != Xa.shape[1]:
+        raise InputError(f"X_test has {Xte.shape[1]} features but X has {Xa.shape[1]}.")
+    classes, codes_all = np.unique(np.concatenate([ya, yte_raw]), return_inverse=True)
+    return classes, Xa, codes_all[: ya.shape[0]], Xte, codes_all[ya.shape[0] :]
 
 
 def _stratified_test_mask(

@@ -27,7 +27,7 @@ from labelwise._validation import (
     check_same_length,
 )
 from labelwise.errors import InputError
-from labelwise.scaling.curves import _class_covering_order, _confusion, _stratified_test_mask
+from labelwise.scaling.curves import _class_covering_order, _confusion, train_test_codes
 from labelwise.simulate import confusion_from_accuracy, inject_noise
 
 __all__ = ["NOISE_KINDS", "NoiseVolumeStudy", "noise_volume_study"]
@@ -226,18 +226,9 @@ def noise_volume_study(
     if (fracs <= 0).any() or (fracs > 1).any():
         raise InputError(f"fractions must lie in (0, 1]; got {list(fracs)}.")
     rng = check_random_state(random_state)
-    if X_test is None:
-        classes, codes = np.unique(ya, return_inverse=True)
-        mask = _stratified_test_mask(codes, test_size, rng)
-        Xtr, ytr, Xte, yte = Xa[~mask], codes[~mask], Xa[mask], codes[mask]
-    else:
-        if y_test is None:
-            raise InputError("X_test was given without y_test.")
-        Xte = check_features(X_test, "X_test")
-        yt = np.asarray(y_test)
-        check_same_length(X_test=Xte, y_test=yt)
-        classes, codes = np.unique(np.concatenate([ya, yt]), return_inverse=True)
-        Xtr, ytr, yte = Xa, codes[: ya.shape[0]], codes[ya.shape[0] :]
+    classes, Xtr, ytr, Xte, yte = train_test_codes(
+        Xa, ya, X_test, y_test, test_size=test_size, rng=rng, owner="noise_volume_study"
+    )
     k = classes.shape[0]
     n = ytr.shape[0]
     if round(fracs[-1] * n) < k:
