@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -134,6 +134,13 @@ def annotators(
     label_col: LabelCol = "label",
     classes: Classes = None,
     duplicates: Duplicates = "error",
+    contribution: Annotated[
+        bool,
+        typer.Option(
+            "--contribution",
+            help="Add what each annotator's answers are worth (labelwise.contrib).",
+        ),
+    ] = False,
 ) -> None:
     """Score every annotator, worst first: agreement with the consensus and accuracy on gold.
 
@@ -152,10 +159,15 @@ def annotators(
         quality = quality.merge(
             model.skill_frame().rename(columns={"skill": f"{method} skill"}), on="worker"
         )
+        if contribution:
+            quality = _add_contributions(quality, ann, method, gold_df)
         if output is not None:
             write_frame(quality, output)
+        hidden = ["agreement_low", "agreement_high"]
+        if contribution:
+            hidden += ["agreement", "quality", "reliable", "note", "contribution_per_answer"]
         print_frame(
-            quality.drop(columns=["agreement_low", "agreement_high"]),
+            quality.drop(columns=hidden, errors="ignore"),
             title="Annotator quality, worst first",
         )
         n_unrel = int((~quality["reliable"]).sum())
@@ -167,3 +179,14 @@ def annotators(
             console.print(f"wrote {len(quality)} rows to {output}")
 
     run_or_exit(_run)
+
+
+def _add_contributions(quality: Any, ann: Annotations, method: str, gold: Any) -> Any:
+    """``annotators --contribution``: join the contribution columns, least informative first."""
+    from labelwise.contrib import annotator_contributions
+
+    with status(f"contributions of {ann.n_workers:,} annotators"):
+        contrib = annotator_contributions(ann, method=method, gold=gold)
+    cols = [c for c in contrib.columns if c not in ("n_answers", "skill")]
+    out = quality.merge(contrib[cols], on="worker", how="left")
+    return out.sort_values("information", kind="stable").reset_index(drop=True)
