@@ -19,6 +19,7 @@ little, and wrong ones count against them.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from sklearn.base import clone
 
-from labelwise.aggregate import BaseAggregator, make_aggregator
+from labelwise.aggregate import BaseAggregator, ConvergenceWarning, make_aggregator
 from labelwise.aggregate._base import normalise_rows
 from labelwise.annotations import Annotations
 from labelwise.errors import InputError, ParameterError
@@ -40,7 +41,10 @@ __all__ = [
 
 def _fitted(annotations: Annotations, method: str | BaseAggregator) -> BaseAggregator:
     model = make_aggregator(method) if isinstance(method, str) else clone(method)
-    return model.fit(annotations)
+    with warnings.catch_warnings():
+        # one fit per annotator: a slow-converging refit is no news to the caller
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(annotations)
 
 
 def _reference(
@@ -52,7 +56,7 @@ def _reference(
 
 
 def approximate_contributions(
-    annotations: Annotations, *, method: str | BaseAggregator = "ds", gold: Any = None
+    annotations: Annotations, *, method: str | BaseAggregator = "onecoin", gold: Any = None
 ) -> pd.DataFrame:
     """Each annotator's contribution from one fit, by removing their answers' likelihood
     factors from the posteriors of the items they touched.
@@ -65,8 +69,11 @@ def approximate_contributions(
     ----------
     annotations : Annotations
     method : str or aggregator
-        A model with ``confusion_`` (``"ds"``, ``"onecoin"``, ``"mace"`` ...), fitted
-        without gold (gold is the yardstick, not an input).
+        A model with ``confusion_`` (``"onecoin"``, ``"ds"`` ...), fitted without gold
+        (gold is the yardstick, not an input). One-coin is the default: with tens of
+        answers per annotator its one number per annotator is estimated far better
+        than Dawid-Skene's K x K (Spearman with true accuracy 0.88-0.92 against
+        0.55-0.80 on the simulated crowds of the tests).
     gold : DataFrame (item, label), Series or dict, optional
 
     Returns
@@ -88,12 +95,18 @@ def approximate_contributions(
             f"{type(model).__name__} has none (use method='ds' or 'onecoin')."
         )
     g = annotations.encode_gold(gold)
-    proba = model.proba_
+    prior = getattr(model, "prior_", None)
+    if prior is None:
+        prior = model.proba_.mean(axis=0)
+    # the posterior under the fitted parameters (one E-step), so that dividing one
+    # answer's factor out of it is exact
+    log_conf = np.log(np.clip(conf, 1e-300, None))
+    s = annotations.answer_matrix(np.float64)
+    log_rows = log_conf.transpose(0, 2, 1).reshape(-1, annotations.n_classes)
+    proba, _ = normalise_rows(np.asarray(s @ log_rows) + np.log(np.clip(prior, 1e-300, None)))
     it, w, lab = annotations.item, annotations.worker, annotations.label
-    with np.errstate(divide="ignore"):
-        log_post = np.log(np.clip(proba[it], 1e-300, None))
-        log_fac = np.log(np.clip(conf[w, :, lab], 1e-300, None))
-    loo, _ = normalise_rows(log_post - log_fac)
+    log_post = np.log(np.clip(proba[it], 1e-300, None))
+    loo, _ = normalise_rows(log_post - log_conf[w, :, lab])
     full = proba[it]
     ref, known = _reference(g[it], loo)
     rows = np.arange(ref.shape[0])
@@ -101,9 +114,6 @@ def approximate_contributions(
     hard = (full.argmax(axis=1) == ref).astype(float) - (loo.argmax(axis=1) == ref)
     hard = np.where(known, hard, 0.0)
     # first-answer value: bits the answer carries about the reference under the prior
-    prior = getattr(model, "prior_", None)
-    if prior is None:
-        prior = proba.mean(axis=0)
     like = conf[w, :, lab]
     bits = np.log2(np.clip(like[rows, ref], 1e-300, None) / np.clip(like @ prior, 1e-300, None))
     n_w = annotations.n_workers
@@ -125,7 +135,7 @@ def approximate_contributions(
 def leave_one_out_contributions(
     annotations: Annotations,
     *,
-    method: str | BaseAggregator = "ds",
+    method: str | BaseAggregator = "onecoin",
     gold: Any = None,
     features: Any = None,
     holdout: Any = None,
@@ -238,7 +248,7 @@ def _downstream(
 def annotator_contributions(
     annotations: Annotations,
     *,
-    method: str | BaseAggregator = "ds",
+    method: str | BaseAggregator = "onecoin",
     gold: Any = None,
     exact: bool | str = "auto",
     max_exact_workers: int = 300,

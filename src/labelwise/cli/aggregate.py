@@ -138,7 +138,8 @@ def annotators(
         bool,
         typer.Option(
             "--contribution",
-            help="Add what each annotator's answers are worth (labelwise.contrib).",
+            help="Add what each annotator's answers are worth (one-coin model; exact "
+            "leave-one-out up to 300 annotators).",
         ),
     ] = False,
 ) -> None:
@@ -160,7 +161,7 @@ def annotators(
             model.skill_frame().rename(columns={"skill": f"{method} skill"}), on="worker"
         )
         if contribution:
-            quality = _add_contributions(quality, ann, method, gold_df)
+            quality = _add_contributions(quality, ann, gold_df)
         if output is not None:
             write_frame(quality, output)
         hidden = ["agreement_low", "agreement_high"]
@@ -181,12 +182,13 @@ def annotators(
     run_or_exit(_run)
 
 
-def _add_contributions(quality: Any, ann: Annotations, method: str, gold: Any) -> Any:
-    """``annotators --contribution``: join the contribution columns, least informative first."""
+def _add_contributions(quality: Any, ann: Annotations, gold: Any) -> Any:
+    """``annotators --contribution``: join the contribution columns (one-coin model,
+    see :mod:`labelwise.contrib`), least informative first."""
     from labelwise.contrib import annotator_contributions
 
     with status(f"contributions of {ann.n_workers:,} annotators"):
-        contrib = annotator_contributions(ann, method=method, gold=gold)
+        contrib = annotator_contributions(ann, gold=gold)
     cols = [c for c in contrib.columns if c not in ("n_answers", "skill")]
     out = quality.merge(contrib[cols], on="worker", how="left")
     return out.sort_values("information", kind="stable").reset_index(drop=True)
