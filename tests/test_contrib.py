@@ -97,7 +97,7 @@ def test_without_gold_careless_still_rank_low():
 
 
 def test_downstream_delta_with_features():
-    ann, truth, acc = skilled_crowd(seed=4, n_items=300, n_workers=10, careless=1)
+    ann, truth, _acc = skilled_crowd(seed=4, n_items=300, n_workers=10, careless=1)
     rng = np.random.default_rng(0)
     x = np.eye(3)[truth] * 2 + rng.normal(size=(300, 3))
     hold = np.zeros(300, dtype=bool)
@@ -108,9 +108,9 @@ def test_downstream_delta_with_features():
 
 
 def test_cli_annotators_contribution(tmp_path):
-    ann, truth, _ = skilled_crowd(n_items=120, n_workers=10)
+    ann, truth, _ = skilled_crowd(n_items=300, n_workers=10)
     ann.to_frame().to_csv(tmp_path / "a.csv", index=False)
-    pd.DataFrame({"item": np.arange(120), "label": truth}).to_csv(tmp_path / "g.csv", index=False)
+    pd.DataFrame({"item": np.arange(300), "label": truth}).to_csv(tmp_path / "g.csv", index=False)
     out = tmp_path / "q.csv"
     result = CliRunner().invoke(
         app,
