@@ -137,18 +137,21 @@ def _synthetic_votes(seed=0, n=3000, k=3):
 def test_label_model_beats_majority_vote_and_discounts_copies():
     votes, y = _synthetic_votes()
     mv = (majority_vote(votes) == y).mean()
-    auto = LabelModel().fit(votes)
-    plain = LabelModel(correlation="ignore").fit(votes)
+    default = LabelModel().fit(votes)
+    assert (default.proba_.argmax(axis=1) == y).mean() > mv + 0.04
+    # without shrinkage (the defaults are tuned for keyword functions on real text)
+    auto = LabelModel(shrinkage=0.0, correlation_threshold=0.3).fit(votes)
+    plain = LabelModel(shrinkage=0.0, correlation="ignore").fit(votes)
     acc_auto = (auto.proba_.argmax(axis=1) == y).mean()
     acc_plain = (plain.proba_.argmax(axis=1) == y).mean()
-    assert acc_auto > mv + 0.05
-    assert acc_auto > acc_plain
+    assert acc_auto > mv + 0.15
+    assert acc_auto > acc_plain + 0.1  # counting the five copies five times misleads
     np.testing.assert_allclose(auto.weight_[3:], 0.2, atol=0.02)  # five copies, one vote
     assert auto.weight_[:3].min() > 0.9
-    # the good functions are estimated better than the poor one
-    assert auto.accuracy_[:3].min() > auto.accuracy_[3] + 0.1
+    np.testing.assert_allclose(auto.accuracy_[:3], 0.85, atol=0.03)
+    np.testing.assert_allclose(auto.accuracy_[3], 0.45, atol=0.05)
     # predicting the fitted items again reproduces the fit
-    np.testing.assert_allclose(auto.predict_proba(votes), auto.proba_, atol=1e-4)
+    np.testing.assert_allclose(auto.predict_proba(votes), auto.proba_, atol=1e-3)
 
 
 def test_functions_and_crowd_in_one_model():
