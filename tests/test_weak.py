@@ -151,7 +151,7 @@ def test_label_model_beats_majority_vote_and_discounts_copies():
     np.testing.assert_allclose(auto.accuracy_[:3], 0.85, atol=0.03)
     np.testing.assert_allclose(auto.accuracy_[3], 0.45, atol=0.05)
     # predicting the fitted items again reproduces the fit
-    np.testing.assert_allclose(auto.predict_proba(votes), auto.proba_, atol=1e-3)
+    np.testing.assert_allclose(auto.predict_proba(votes), auto.proba_, atol=1e-9)
 
 
 def test_functions_and_crowd_in_one_model():

@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator
 
 from labelwise._validation import check_is_fitted, check_number, check_option
 from labelwise.aggregate import MajorityVote
-from labelwise.aggregate._base import normalise_rows
+from labelwise.aggregate._base import clamp_gold, normalise_rows
 from labelwise.aggregate.dawid_skene import OneCoinDawidSkene
 from labelwise.annotations import Annotations
 from labelwise.errors import InputError
@@ -343,7 +343,11 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
             weights[:m] = redundancy_weights(self.correlation_, self.correlation_threshold)
             if (weights[:m] < 1).any():
                 model = self._one_coin(weights, prior).fit(ann, gold=gold_codes)
-        self.proba_ = model.proba_
+        # one E-step with the final parameters, so that predict_proba on the same votes
+        # reproduces proba_ exactly
+        post, _ = normalise_rows(model._answer_log_likelihood(ann) + np.log(model.prior_))
+        clamp_gold(post, gold_codes)
+        self.proba_ = post
         self.prior_ = model.prior_
         self.accuracy_ = model.skill_[:m].copy()
         never = np.bincount(ann.worker, minlength=ann.n_workers)[:m] == 0
