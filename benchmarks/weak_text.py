@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import machine, print_table
 from scipy import stats
 from sklearn.linear_model import LogisticRegression
 
+from _common import machine, print_table
 from labelwise.weak import (
     LabelModel,
     apply_functions,
@@ -84,8 +84,10 @@ def run(name: str, seeds: int, shots: int, margin: float) -> pd.DataFrame:
     t0 = time.perf_counter()
     kw_tr = apply_functions(train, fns, classes=classes)
     kw_te = apply_functions(test, fns, classes=classes)
-    print(f"{name}: applied {len(fns)} functions to {len(train) + len(test):,} items in "
-          f"{time.perf_counter() - t0:.1f} s")
+    print(
+        f"{name}: applied {len(fns)} functions to {len(train) + len(test):,} items in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     summ = function_summary(kw_tr, gold=train["label"].to_numpy(dtype=object))
     print_table(
         summ[["function", "polarity", "coverage", "conflict", "accuracy"]],
@@ -99,8 +101,12 @@ def run(name: str, seeds: int, shots: int, margin: float) -> pd.DataFrame:
             [rng.choice(np.flatnonzero(ytr == j), shots, replace=False) for j in range(k)]
         )
         ex_labels = np.asarray(classes, dtype=object)[ytr[ex]]
-        v_tr = kw_tr.hstack(prototype_votes(xtr, xtr[ex], ex_labels, classes=classes, margin=margin))
-        v_te = kw_te.hstack(prototype_votes(xte, xtr[ex], ex_labels, classes=classes, margin=margin))
+        v_tr = kw_tr.hstack(
+            prototype_votes(xtr, xtr[ex], ex_labels, classes=classes, margin=margin)
+        )
+        v_te = kw_te.hstack(
+            prototype_votes(xte, xtr[ex], ex_labels, classes=classes, margin=margin)
+        )
         cov_te = (v_te.codes >= 0).any(axis=1)
         t = time.perf_counter()
         lm = LabelModel().fit(v_tr)
@@ -131,14 +137,20 @@ def run(name: str, seeds: int, shots: int, margin: float) -> pd.DataFrame:
                 "clf on labelwise labels": (clf_lw.predict(xte) == yte).mean(),
                 "clf on Snorkel labels": (clf_sn.predict(xte) == yte).mean(),
                 "n weak labels": n_weak,
-                "clf on as many gold": (hard_fit(xtr[gold_n], ytr[gold_n]).predict(xte) == yte).mean(),
-                "clf on 500 gold": (hard_fit(xtr[gold_500], ytr[gold_500]).predict(xte) == yte).mean(),
+                "clf on as many gold": (
+                    hard_fit(xtr[gold_n], ytr[gold_n]).predict(xte) == yte
+                ).mean(),
+                "clf on 500 gold": (
+                    hard_fit(xtr[gold_500], ytr[gold_500]).predict(xte) == yte
+                ).mean(),
                 "fit s labelwise": t_lw,
                 "fit s Snorkel": t_sn,
             }
         )
     frame = pd.DataFrame(rows)
-    print_table(frame, f"{name}: per seed ({shots} labeled examples per class for the centroid functions)")
+    print_table(
+        frame, f"{name}: per seed ({shots} labeled examples per class for the centroid functions)"
+    )
     mean = frame.drop(columns="seed").mean()
     summary = pd.DataFrame(
         {
@@ -149,18 +161,26 @@ def run(name: str, seeds: int, shots: int, margin: float) -> pd.DataFrame:
                 "fit seconds (median)",
             ],
             "labelwise": [
-                mean["labelwise LM"], mean["labelwise LM (covered)"],
-                mean["clf on labelwise labels"], frame["fit s labelwise"].median(),
+                mean["labelwise LM"],
+                mean["labelwise LM (covered)"],
+                mean["clf on labelwise labels"],
+                frame["fit s labelwise"].median(),
             ],
             "Snorkel 0.10": [
-                mean["Snorkel LM"], mean["Snorkel LM (covered)"],
-                mean["clf on Snorkel labels"], frame["fit s Snorkel"].median(),
+                mean["Snorkel LM"],
+                mean["Snorkel LM (covered)"],
+                mean["clf on Snorkel labels"],
+                frame["fit s Snorkel"].median(),
             ],
             "MV of functions": [mean["MV of functions"], mean["MV (covered)"], np.nan, np.nan],
             "labelwise - Snorkel (95% CI over seeds)": [
                 interval((frame["labelwise LM"] - frame["Snorkel LM"]).to_numpy()),
-                interval((frame["labelwise LM (covered)"] - frame["Snorkel LM (covered)"]).to_numpy()),
-                interval((frame["clf on labelwise labels"] - frame["clf on Snorkel labels"]).to_numpy()),
+                interval(
+                    (frame["labelwise LM (covered)"] - frame["Snorkel LM (covered)"]).to_numpy()
+                ),
+                interval(
+                    (frame["clf on labelwise labels"] - frame["clf on Snorkel labels"]).to_numpy()
+                ),
                 f"speed ratio {frame['fit s Snorkel'].median() / frame['fit s labelwise'].median():.1f}x",
             ],
         }

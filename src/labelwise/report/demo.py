@@ -46,12 +46,16 @@ SectionBuilder = Callable[[DemoContext], Section]
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
     from labelwise.report.sections import active, aggregation, audit, planning
+    from labelwise.report.sections import contributions as contributions_section
     from labelwise.report.sections import routing as routing_section
+    from labelwise.report.sections import weak as weak_section
 
     # the order of a labeling project: turn answers into labels, decide who labels
     # what, choose what to label, find what is wrong, plan what more to buy
     return [
         ("aggregation", aggregation.build_section),
+        ("contributions", contributions_section.build_section),
+        ("weak", weak_section.build_section),
         ("routing", routing_section.build_section),
         ("active", active.build_section),
         ("audit", audit.build_section),
@@ -60,7 +64,15 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
 
 
 #: Names of the sections, in report order (the builders are resolved lazily).
-DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "routing", "active", "audit", "planning")
+DEMO_SECTIONS: tuple[str, ...] = (
+    "aggregation",
+    "contributions",
+    "weak",
+    "routing",
+    "active",
+    "audit",
+    "planning",
+)
 
 
 def run_demo(
