@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -78,7 +79,9 @@ def weak(
             model.function_frame(), on="function", how="left"
         )
         labels = model.to_frame()
-        labels["majority_vote"] = votes.classes[majority_vote(votes)]
+        mv = np.asarray(votes.classes[majority_vote(votes)], dtype=object)
+        mv[~model.covered_[: votes.n_items]] = None
+        labels["majority_vote"] = mv
         output.mkdir(parents=True, exist_ok=True)
         write_frame(votes.to_frame(), output / "votes.csv")
         write_frame(summary, output / "functions.csv")
@@ -92,13 +95,14 @@ def weak(
             "function failures": len(votes.errors),
         }
         if gold is not None:
-            known = pd.notna(pd.Series(gold)).to_numpy()
+            known = pd.notna(pd.Series(gold)).to_numpy() & model.covered_
             if known.any():
-                info["label model accuracy (gold)"] = float(
+                info["covered gold items"] = int(known.sum())
+                info["label model accuracy (covered gold)"] = float(
                     (labels["label"].to_numpy()[known] == gold[known]).mean()
                 )
-                info["majority vote accuracy (gold)"] = float(
-                    (labels["majority_vote"].to_numpy()[known] == gold[known]).mean()
+                info["majority vote accuracy (covered gold)"] = float(
+                    (mv[known] == gold[known]).mean()
                 )
         print_summary(info, title="Weak supervision")
         shown = [

@@ -415,12 +415,15 @@ class LabelModel(BaseEstimator):  # type: ignore[misc]
     # --------------------------------------------------------------- tables
     def to_frame(self) -> pd.DataFrame:
         """One row per item: item, label, confidence, covered, and one ``p_<class>``
-        column per class (the probabilistic label)."""
+        column per class (the probabilistic label). ``label`` is empty (``None``) on
+        items no function voted on: their probabilities are the prior, not evidence."""
         check_is_fitted(self, "proba_")
+        labels = np.asarray(self.labels_, dtype=object).copy()
+        labels[~self.covered_] = None
         frame = pd.DataFrame(
             {
                 "item": self.items_,
-                "label": self.labels_,
+                "label": labels,
                 "confidence": self.proba_.max(axis=1),
                 "covered": self.covered_,
             }
