@@ -170,6 +170,12 @@ def test_functions_and_crowd_in_one_model():
     both = (joint.proba_[:1500].argmax(axis=1) == y).mean()
     assert both > (alone.proba_.argmax(axis=1) == y).mean() + 0.03
     assert joint.crowd_skill_ is not None and joint.crowd_skill_.between(0.6, 0.95).all()
+    # known classes are clamped, and an unknown class name is a clear error
+    gold = {i: "abc"[y[i]] for i in range(100)}
+    clamped = LabelModel().fit(votes, gold=gold)
+    assert (clamped.proba_[np.arange(100), y[:100]] == 1.0).all()
+    with pytest.raises(InputError, match="'zebra' of item 3"):
+        LabelModel().fit(votes, gold={3: "zebra"})
 
 
 def test_parallel_apply_matches_serial():
