@@ -50,8 +50,8 @@ def encode_gold_for_votes(votes: VoteMatrix, gold: Any) -> NDArray[np.int32]:
             continue
         if v not in lookup:
             raise InputError(
-                f"gold label {v!r} of item {votes.item_ids.tolist()[r]!r} is not one of the classes "
-                f"{votes.classes.tolist()}."
+                f"gold label {v!r} of item {votes.item_ids.tolist()[r]!r} is not one of the "
+                f"classes {votes.classes.tolist()}."
             )
         out[r] = lookup[v]
     return out
