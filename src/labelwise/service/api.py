@@ -53,7 +53,7 @@ _SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' http: https: data:; script-src 'self'; "
+        "default-src 'self'; img-src 'self' http: https: data: blob:; script-src 'self'; "
         "style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
     ),
 }
@@ -368,3 +368,14 @@ def create_app(
 
     return app
 
+
+
+def app_from_env() -> FastAPI:
+    """The app on the database named by ``$LABELWISE_DB`` (for ``uvicorn --factory`` and
+    several server processes)."""
+    import os
+
+    url = os.environ.get("LABELWISE_DB")
+    if not url:
+        raise Invalid("set LABELWISE_DB to the database URL.")
+    return create_app(url)
