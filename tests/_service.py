@@ -29,9 +29,13 @@ from labelwise.service import (  # noqa: E402
 )
 
 
-def new_service(path: Path, url: str | None = None) -> LabelService:
-    """A service on a fresh SQLite file under ``path`` (or on ``url``)."""
-    return LabelService(open_database(url or sqlite_url(path / "lw.db")))
+def new_service(path: Path, url: str | None = None, *, durable: bool = False) -> LabelService:
+    """A service on a fresh SQLite file under ``path`` (or on ``url``). Not ``durable``:
+    WAL with synchronous=NORMAL, safe against a killed process, not against power loss
+    (one fsync per commit would make the tests slow on a loaded disk)."""
+    return LabelService(
+        open_database(url or sqlite_url(path / "lw.db"), synchronous="FULL" if durable else "NORMAL")
+    )
 
 
 def text_project(

@@ -75,25 +75,32 @@ class _BodyLimit:
             if k == b"content-length" and v.isdigit() and int(v) > limit:
                 await _too_large(send, limit)
                 return
-        seen = 0
-
-        async def limited() -> Any:
-            nonlocal seen
+        if scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        # read the whole body first (it is small, or refused): a handler never sees a part
+        chunks, size, more = [], 0, True
+        while more:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > limit:
-                    raise _TooLarge
-            return msg
+            if msg["type"] != "http.request":
+                return  # the client went away
+            chunks.append(msg.get("body", b""))
+            size += len(chunks[-1])
+            more = msg.get("more_body", False)
+            if size > limit:
+                await _too_large(send, limit)
+                return
+        body = b"".join(chunks)
+        sent = False
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send, limit)
+        async def replay() -> Any:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _too_large(send: Any, limit: int) -> None:
@@ -194,6 +201,7 @@ def create_app(
     app = FastAPI(title="labelwise labeling service", lifespan=lifespan)
     app.state.service = svc
     app.state.worker = worker
+    app.add_middleware(_BodyLimit)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_r: Request, e: ServiceError) -> JSONResponse:

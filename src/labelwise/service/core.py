@@ -21,6 +21,7 @@ Guarantees, whatever the number of server processes on one database:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -39,6 +40,7 @@ from labelwise.service.auth import (
     hash_token,
     new_token,
 )
+from labelwise.service.commit import GroupCommit, Op
 from labelwise.service.db import (
     Database,
     answers,
@@ -95,13 +97,40 @@ class LabelService:
         the background worker) after this many new answers.
     """
 
-    def __init__(self, db: Database, *, refresh_every: int = 25) -> None:
+    def __init__(
+        self, db: Database, *, refresh_every: int = 25, group_commit: bool | None = None
+    ) -> None:
         self.db = db
         self.refresh_every = refresh_every
         self._live: dict[int, LiveProject] = {}
         self._ids: dict[str, int] = {}
         self._guard = threading.Lock()
         self.wake = threading.Event()  # set when the background worker has work
+        if group_commit is None:
+            group_commit = db.is_sqlite
+        self.writer = GroupCommit(self) if group_commit else None
+
+    def close(self) -> None:
+        """Stop the writer thread (after its queued work) and close the connections."""
+        if self.writer is not None:
+            self.writer.close()
+        self.db.dispose()
+
+    def _write(self, project_id: int | None, op: Op) -> Any:
+        """Run the write ``op`` in a transaction and return its result once committed.
+
+        SQLite: batched with the other requests waiting (:class:`GroupCommit`).
+        PostgreSQL: a transaction of its own; the database orders concurrent ones.
+        """
+        if self.writer is not None:
+            return self.writer.run(project_id, op)
+        lock = self._locked(project_id) if project_id is not None else contextlib.nullcontext()
+        with lock:
+            with self.db.write() as conn:
+                result, after = op(conn)
+            if after is not None:
+                after()
+        return result
 
     # ------------------------------------------------------------- people
     def authenticate(self, token: str | None) -> Person:
@@ -130,7 +159,8 @@ class LabelService:
         if not name or len(name) > 100 or not name.isprintable():
             raise Invalid(f"person name must be 1-100 printable characters; got {name!r}.")
         token = new_token()
-        with self.db.write() as conn:
+
+        def op(conn: Connection) -> tuple[int, None]:
             if conn.execute(select(people.c.id).where(people.c.name == name)).first():
                 raise Conflict(f"a person named {name!r} exists already.")
             pid = conn.execute(
@@ -138,7 +168,9 @@ class LabelService:
                     name=name, role=role, token_hash=hash_token(token), created_at=time.time()
                 )
             ).inserted_primary_key[0]
-        return Person(int(pid), name, role), token
+            return int(pid), None
+
+        return Person(self._write(None, op), name, role), token
 
     def _person_by_name(self, conn: Connection, name: str, *, create: bool) -> int:
         pid = conn.execute(select(people.c.id).where(people.c.name == name)).scalar()
@@ -153,8 +185,9 @@ class LabelService:
     def assign(self, project: str, person_names: list[str]) -> int:
         """Give these people access to ``project``; returns how many were new."""
         pid = self.project_id(project)
-        added = 0
-        with self._locked(pid), self.db.write() as conn:
+
+        def op(conn: Connection) -> tuple[int, None]:
+            added = 0
             for name in person_names:
                 person = self._person_by_name(conn, name, create=False)
                 exists = conn.execute(
@@ -167,7 +200,9 @@ class LabelService:
                     added += 1
             if added:
                 self._bump(conn, pid)
-        return added
+            return added, None
+
+        return self._write(pid, op)
 
     # ------------------------------------------------------------- projects
     def create_project(self, spec: ProjectSpec) -> int:
@@ -179,17 +214,17 @@ class LabelService:
             build_policy(spec.policy, spec.policy_params, spec.overlap, empty, empty)._check_params()
         except (ValueError, TypeError) as e:
             raise Invalid(f"policy {spec.policy!r} with {spec.policy_params}: {e}") from None
-        with self.db.write() as conn:
+
+        def op(conn: Connection) -> tuple[int, None]:
             if conn.execute(select(projects.c.id).where(projects.c.name == spec.name)).first():
                 raise Conflict(f"a project named {spec.name!r} exists already.")
             values = spec.model_dump()
-            return int(
-                conn.execute(
-                    insert(projects).values(
-                        **values, version=1, answer_seq=0, created_at=time.time()
-                    )
-                ).inserted_primary_key[0]
-            )
+            pid = conn.execute(
+                insert(projects).values(**values, version=1, answer_seq=0, created_at=time.time())
+            ).inserted_primary_key[0]
+            return int(pid), None
+
+        return self._write(None, op)
 
     def project_id(self, name: str) -> int:
         """The id of the project called ``name`` (cached: projects are never renamed)."""
@@ -259,7 +294,8 @@ class LabelService:
                     n_answers=0,
                 )
             )
-        with self._locked(pid), self.db.write() as conn:
+
+        def op(conn: Connection) -> tuple[int, None]:
             clash = conn.execute(
                 select(items.c.external_id).where(
                     items.c.project_id == pid, items.c.external_id.in_(list(seen))
@@ -282,7 +318,9 @@ class LabelService:
             if rows:
                 conn.execute(insert(items), rows)
                 self._bump(conn, pid)
-        return len(rows)
+            return len(rows), None
+
+        return self._write(pid, op)
 
     # ------------------------------------------------------------- the cache
     def live(self, project_id: int) -> LiveProject:
@@ -327,7 +365,10 @@ class LabelService:
         current lease, renewed); None when nothing is left for them."""
         pid = self.project_id(project)
         now = time.time()
-        with self._locked(pid), self.db.write() as conn:
+        return self._write(pid, lambda conn: (self._next(conn, person, pid, now), None))
+
+    def _next(self, conn: Connection, person: Person, pid: int, now: float) -> Task | None:
+        if True:  # noqa: SIM108 - keeps the transaction body's indentation
             p, live = self._synced(conn, person, pid)
             expires = now + int(p.lease_seconds)
             own = conn.execute(
@@ -422,8 +463,9 @@ class LabelService:
         """
         pid = self.project_id(project)
         now = time.time()
-        with self._locked(pid):
-            with self.db.write() as conn:
+
+        def op(conn: Connection) -> tuple[tuple[dict[str, Any], bool], Any]:
+            if True:  # noqa: SIM108 - keeps the transaction body's indentation
                 p, live = self._synced(conn, person, pid)
                 classes = list(p.classes)
                 if label not in classes:
@@ -442,7 +484,7 @@ class LabelService:
                         raise Conflict(
                             f"client key {client_key!r} was already used for another answer."
                         )
-                    return self._answer_json(prev.id, item_id, label, prev.seq), False
+                    return (self._answer_json(prev.id, item_id, label, prev.seq), False), None
                 it = conn.execute(
                     select(items.c.n_answers, items.c.gold).where(
                         items.c.id == item_id, items.c.project_id == pid
@@ -511,15 +553,20 @@ class LabelService:
                 if mine:
                     conn.execute(delete(leases).where(leases.c.id == lease.id))
                 version = int(p.version)
-            # committed: advance the cache (or catch up when another process came between)
-            if live.version == version and seq == live.seq + 1:
-                live.apply([(item_id, person.id, code)], seq)
-            else:
-                with self.db.read() as rc:
-                    live.sync(rc, version, seq)
-            if live.since_refresh >= self.refresh_every:
-                self.wake.set()
-        return self._answer_json(aid, item_id, label, seq), True
+
+            def after() -> None:
+                # committed: advance the cache (or catch up when another process came between)
+                if live.version == version and seq == live.seq + 1:
+                    live.apply([(item_id, person.id, code)], seq)
+                elif seq > live.seq:
+                    with self.db.read() as rc:
+                        live.sync(rc, version, seq)
+                if live.since_refresh >= self.refresh_every:
+                    self.wake.set()
+
+            return (self._answer_json(aid, item_id, label, seq), True), after
+
+        return self._write(pid, op)
 
     @staticmethod
     def _answer_json(aid: int, item_id: int, label: str, seq: int) -> dict[str, Any]:
@@ -528,7 +575,8 @@ class LabelService:
     def skip(self, person: Person, project: str, item_id: int) -> None:
         """``person`` passes on ``item_id``: it is never offered to them again."""
         pid = self.project_id(project)
-        with self._locked(pid), self.db.write() as conn:
+
+        def op(conn: Connection) -> tuple[None, Any]:
             _, live = self._synced(conn, person, pid)
             found = conn.execute(
                 select(items.c.id).where(items.c.id == item_id, items.c.project_id == pid)
@@ -555,14 +603,17 @@ class LabelService:
                     leases.c.item_id == item_id,
                 )
             )
-            live.note_skip(person.id, item_id)
+            return None, lambda: live.note_skip(person.id, item_id)
+
+        self._write(pid, op)
 
     def undo(self, person: Person, project: str) -> Task | None:
         """Withdraw ``person``'s last answer in ``project`` and lease that item back to
         them; returns it (None when they have nothing to undo)."""
         pid = self.project_id(project)
         now = time.time()
-        with self._locked(pid), self.db.write() as conn:
+
+        def op(conn: Connection) -> tuple[Task | None, Any]:
             p, live = self._synced(conn, person, pid)
             last = conn.execute(
                 select(answers.c.id, answers.c.item_id)
@@ -576,7 +627,7 @@ class LabelService:
                 .limit(1)
             ).one_or_none()
             if last is None:
-                return None
+                return None, None
             conn.execute(update(answers).where(answers.c.id == last.id).values(undone=True))
             conn.execute(
                 update(items)
@@ -597,13 +648,24 @@ class LabelService:
                 )
             )
             self._bump(conn, pid)
-            live.rebuild(conn)  # an answer left: the cache cannot subtract it, so rebuild
-            return self._task(conn, last.item_id, expires)
+            # an answer left: the cache cannot subtract it, so it rebuilds once committed
+            return self._task(conn, last.item_id, expires), lambda: self._rebuild(live)
+
+        return self._write(pid, op)
+
+    def _rebuild(self, live: LiveProject) -> None:
+        with self.db.read() as rc:
+            live.rebuild(rc)
 
     def release_expired(self) -> int:
         """Delete expired leases (they already count for nothing); returns how many."""
-        with self.db.write() as conn:
-            return int(conn.execute(delete(leases).where(leases.c.expires_at <= time.time())).rowcount)
+        return self._write(
+            None,
+            lambda conn: (
+                int(conn.execute(delete(leases).where(leases.c.expires_at <= time.time())).rowcount),
+                None,
+            ),
+        )
 
     # ------------------------------------------------------------- reading
     def projects_of(self, person: Person) -> list[str]:

@@ -196,7 +196,7 @@ class Database:
             self.read_engine.dispose()
 
 
-def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
     engine = create_engine(
         url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8
     )
@@ -206,7 +206,7 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         dbapi_conn.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -223,14 +223,22 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
-def open_database(url: str, *, migrate: bool = True) -> Database:
+def open_database(url: str, *, migrate: bool = True, synchronous: str = "FULL") -> Database:
     """Connect to ``url`` and bring its schema to the newest migration.
 
     ``url`` is a SQLAlchemy URL: ``sqlite:///path/to/labelwise.db`` or
-    ``postgresql+psycopg://user:password@host/dbname``.
+    ``postgresql+psycopg://user:password@host/dbname``. ``synchronous`` is SQLite's
+    setting: ``FULL`` (default) survives power loss; ``NORMAL`` survives a killed
+    process but may lose the last commits on power loss (tests use it for speed).
     """
+    if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+        raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA; got {synchronous!r}.")
     if url.startswith("sqlite"):
-        db = Database(url, _sqlite_engine(url, immediate=True), _sqlite_engine(url, immediate=False))
+        db = Database(
+            url,
+            _sqlite_engine(url, immediate=True, synchronous=synchronous),
+            _sqlite_engine(url, immediate=False, synchronous=synchronous),
+        )
     else:
         engine = create_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
         db = Database(url, engine, engine)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from labelwise.aggregate import make_aggregator
 from labelwise.annotations import Annotations
@@ -158,7 +158,8 @@ def import_answers(
     p = svc.project(project)
     classes = list(p.classes)
     now = time.time()
-    with svc.live(pid).lock, svc.db.write() as conn:
+
+    def op(conn: Connection) -> tuple[int, None]:
         ids = dict(
             conn.execute(
                 select(items.c.external_id, items.c.id).where(items.c.project_id == pid)
@@ -228,7 +229,9 @@ def import_answers(
                 .where(projects.c.id == pid)
                 .values(answer_seq=seq, version=projects.c.version + 1)
             )
-    return len(rows)
+        return len(rows), None
+
+    return int(svc._write(pid, op))
 
 
 def _ls_choice(annotation: dict[str, Any]) -> str | None:
