@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("sqlalchemy")
 
-from labelwise.service import (  # noqa: E402
+from labelwise.service import (
     ItemIn,
     LabelService,
     ProjectSpec,
@@ -34,7 +34,9 @@ def new_service(path: Path, url: str | None = None, *, durable: bool = False) ->
     WAL with synchronous=NORMAL, safe against a killed process, not against power loss
     (one fsync per commit would make the tests slow on a loaded disk)."""
     return LabelService(
-        open_database(url or sqlite_url(path / "lw.db"), synchronous="FULL" if durable else "NORMAL")
+        open_database(
+            url or sqlite_url(path / "lw.db"), synchronous="FULL" if durable else "NORMAL"
+        )
     )
 
 
@@ -61,7 +63,9 @@ def text_project(
             **spec,
         )
     )
-    svc.add_items(name, [ItemIn(id=f"i{j:03d}", content=f"item number {j}") for j in range(n_items)])
+    svc.add_items(
+        name, [ItemIn(id=f"i{j:03d}", content=f"item number {j}") for j in range(n_items)]
+    )
     tokens = {}
     try:
         _, tokens["admin"] = svc.create_person("admin", "admin")
@@ -128,7 +132,10 @@ def postgres_url() -> str | None:
         "CREATE ROLE labelwise LOGIN PASSWORD 'labelwise' CREATEDB; END IF; END$$;"
     )
     r = subprocess.run(
-        ["su", "postgres", "-c", f'psql -q -c "{sql}"'], capture_output=True, timeout=60
+        ["su", "postgres", "-c", "psql -q -v ON_ERROR_STOP=1"],
+        input=sql.encode(),
+        capture_output=True,
+        timeout=60,
     )
     if r.returncode != 0:
         return None

@@ -32,10 +32,10 @@ def browser() -> Iterator[Any]:
 
 def _wait_item(page: Any, previous: str | None) -> str:
     page.wait_for_function(
-        "prev => document.body.dataset.state !== 'busy' && document.body.dataset.state !== 'loading'"
+        "prev => !['busy', 'loading'].includes(document.body.dataset.state)"
         " && document.getElementById('item').dataset.itemId !== prev",
         arg=previous,
-        timeout=10_000,
+        timeout=30_000,
     )
     return str(page.get_attribute("#item", "data-item-id"))
 
@@ -86,7 +86,9 @@ def test_label_undo_admin_and_overlap(tmp_path: Path, browser: Any) -> None:
         # ann2 answers everything they are given through the API ...
         h2 = {"Authorization": f"Bearer {tokens['ann2']}"}
         n2 = 0
-        while (t := httpx.post(f"{base}/api/projects/t/next", headers=h2).json()["task"]) is not None:
+        while (
+            t := httpx.post(f"{base}/api/projects/t/next", headers=h2).json()["task"]
+        ) is not None:
             r = httpx.post(
                 f"{base}/api/projects/t/answers",
                 json={"item_id": t["item_id"], "label": "bird", "client_key": f"b{n2}"},

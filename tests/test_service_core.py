@@ -123,7 +123,9 @@ def test_restart_rebuilds_the_same_state(tmp_path: Path) -> None:
             t = svc.next_task(who, "t")
             if t is None:
                 break
-            svc.answer(who, "t", t.item_id, ["cat", "dog", "bird"][int(rng.integers(3))], f"{name}{j}")
+            svc.answer(
+                who, "t", t.item_id, ["cat", "dog", "bird"][int(rng.integers(3))], f"{name}{j}"
+            )
     live = svc.live(svc.project_id("t"))
     assert isinstance(live.policy, DynamicOverlap)
     with live.lock, svc.db.read() as c:
@@ -188,7 +190,9 @@ def test_exports_read_back_and_match_aggregate(tmp_path: Path) -> None:
             t = svc.next_task(who, "t")
             if t is None:
                 break
-            svc.answer(who, "t", t.item_id, ["cat", "dog", "bird"][int(rng.integers(2))], f"{name}{j}")
+            svc.answer(
+                who, "t", t.item_id, ["cat", "dog", "bird"][int(rng.integers(2))], f"{name}{j}"
+            )
     frame = answers_frame(svc, "t")
     for fmt in ("csv", "jsonl", "parquet"):
         path = tmp_path / f"answers.{fmt}"
@@ -199,7 +203,16 @@ def test_exports_read_back_and_match_aggregate(tmp_path: Path) -> None:
     out = tmp_path / "agg.csv"
     r = CliRunner().invoke(
         app,
-        ["aggregate", str(tmp_path / "answers.csv"), "-m", "ds", "--classes", "cat,dog,bird", "-o", str(out)],
+        [
+            "aggregate",
+            str(tmp_path / "answers.csv"),
+            "-m",
+            "ds",
+            "--classes",
+            "cat,dog,bird",
+            "-o",
+            str(out),
+        ],
     )
     assert r.exit_code == 0, r.output
     offline = pd.read_csv(out)
@@ -215,19 +228,25 @@ def test_imports_and_label_studio_round_trip(tmp_path: Path) -> None:
     for n in ("b.png", "a.jpg", "notes.txt"):
         (folder / "imgs" / n).write_bytes(b"x")
     svc.create_project(ProjectSpec(name="p", classes=["pos", "neg"], folder=str(folder)))
-    table = pd.DataFrame({"id": ["t1", "t2", "t3"], "text": ["good", "bad", "meh"], "gold": ["pos", None, None]})
+    table = pd.DataFrame(
+        {"id": ["t1", "t2", "t3"], "text": ["good", "bad", "meh"], "gold": ["pos", None, None]}
+    )
     assert svc.add_items("p", items_from_table(table)) == 3
     found = items_from_folder(folder, "imgs")
     assert [i.content for i in found] == ["imgs/a.jpg", "imgs/b.png"]
     assert svc.add_items("p", found) == 2
     with pytest.raises(Conflict, match="exists already"):
         svc.add_items("p", found)
-    prior = pd.DataFrame({"item": ["t2", "t2", "t3"], "worker": ["x", "y", "x"], "label": ["neg", "neg", "pos"]})
+    prior = pd.DataFrame(
+        {"item": ["t2", "t2", "t3"], "worker": ["x", "y", "x"], "label": ["neg", "neg", "pos"]}
+    )
     assert import_answers(svc, "p", prior) == 3
     with pytest.raises(Conflict, match="repeat answers"):
         import_answers(svc, "p", prior.iloc[:1])
     with pytest.raises(Invalid, match="row 0: label 'maybe'"):
-        import_answers(svc, "p", pd.DataFrame({"item": ["t1"], "worker": ["x"], "label": ["maybe"]}))
+        import_answers(
+            svc, "p", pd.DataFrame({"item": ["t1"], "worker": ["x"], "label": ["maybe"]})
+        )
     assert svc.stats("p")["answers"] == 3
     ls = export_label_studio(svc, "p")
     assert len(ls) == 5
@@ -251,15 +270,23 @@ def test_model_worker_fits_without_blocking(tmp_path: Path) -> None:
     keep = y < 3
     X, y = X[keep], y[keep]
     svc = new_service(tmp_path)
-    svc.create_project(ProjectSpec(
+    svc.create_project(
+        ProjectSpec(
             name="m",
             classes=["0", "1", "2"],
             overlap=1,
             policy="model",
             policy_params={"confident": 0.6, "min_train": 10},
             model_every=20,
-        ))
-    svc.add_items("m", [ItemIn(id=str(i), content=f"digit {i}", features=list(map(float, X[i]))) for i in range(len(y))])
+        )
+    )
+    svc.add_items(
+        "m",
+        [
+            ItemIn(id=str(i), content=f"digit {i}", features=list(map(float, X[i])))
+            for i in range(len(y))
+        ],
+    )
     _, _ = svc.create_person("a")
     svc.assign("m", ["a"])
     who = _who(svc, "a")
@@ -283,7 +310,11 @@ def test_model_worker_fits_without_blocking(tmp_path: Path) -> None:
 def test_gold_items_wrap_any_policy(tmp_path: Path) -> None:
     svc = new_service(tmp_path)
     svc.create_project(ProjectSpec(name="g", classes=["a", "b"], overlap=2, policy="fixed"))
-    svc.add_items("g", [ItemIn(id="g1", content="x", gold="a")] + [ItemIn(id=f"r{i}", content="y") for i in range(3)])
+    svc.add_items(
+        "g",
+        [ItemIn(id="g1", content="x", gold="a")]
+        + [ItemIn(id=f"r{i}", content="y") for i in range(3)],
+    )
     svc.create_person("w")
     svc.assign("g", ["w"])
     who = _who(svc, "w")
@@ -300,3 +331,18 @@ def test_gold_items_wrap_any_policy(tmp_path: Path) -> None:
     with svc.db.read() as c:
         assert c.execute(select(items.c.n_answers).where(items.c.external_id == "g1")).scalar() == 0
         assert len(c.execute(select(answers)).all()) == 4
+
+
+def test_the_core_never_imports_the_service() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, labelwise, labelwise.routing, labelwise.aggregate, labelwise.active, "
+        "labelwise.scaling, labelwise.curate, labelwise.report, labelwise.datasets; "
+        "import labelwise.cli.serve; "
+        "bad = [m for m in sys.modules if m.startswith(('labelwise.service', 'fastapi', "
+        "'sqlalchemy', 'uvicorn'))]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from _service import new_service, text_project
 from labelwise.service import ItemIn, ProjectSpec, create_app
 from labelwise.service.db import answers, items, leases, people, projects, skips
-
-from fastapi.testclient import TestClient  # noqa: E402  (after the importorskip in _service)
 
 SQL = "x'); DROP TABLE answers; --"
 HTML = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -97,7 +96,11 @@ def test_answers_outside_the_schema(env: Any) -> None:
     other = svc.project_id("other")
     with svc.db.read() as conn:
         foreign = conn.execute(select(items.c.id).where(items.c.project_id == other)).scalar()
-    r = c.post("/api/projects/t/answers", json={"item_id": foreign, "label": "cat", "client_key": "k9"}, headers=h)
+    r = c.post(
+        "/api/projects/t/answers",
+        json={"item_id": foreign, "label": "cat", "client_key": "k9"},
+        headers=h,
+    )
     assert r.status_code == 404
     assert _counts(svc) == before
 
@@ -128,7 +131,10 @@ def test_image_paths_outside_the_folder(env: Any, tmp_path: Path) -> None:
     for path in ["../secret.txt", "/etc/passwd", "img/../../secret.txt", "missing.png"]:
         r = c.post(
             "/api/admin/projects/t/items",
-            json=[{"id": "ok1", "content": "fine"}, {"id": "bad", "kind": "image", "content": path}],
+            json=[
+                {"id": "ok1", "content": "fine"},
+                {"id": "bad", "kind": "image", "content": path},
+            ],
             headers=_h(tokens["admin"]),
         )
         assert r.status_code == 422, path
@@ -154,7 +160,13 @@ def test_sql_and_html_in_every_text_field(env: Any) -> None:
     a = _h(tokens["admin"])
     r = c.post("/api/admin/projects", json={"name": SQL, "classes": ["a", "b"]}, headers=a)
     assert r.status_code == 422 and "project name" in r.json()["error"]
-    spec = {"name": "h", "title": HTML, "classes": [HTML, SQL], "instructions": HTML, "template": HTML}
+    spec = {
+        "name": "h",
+        "title": HTML,
+        "classes": [HTML, SQL],
+        "instructions": HTML,
+        "template": HTML,
+    }
     assert c.post("/api/admin/projects", json=spec, headers=a).status_code == 201
     r = c.post(
         "/api/admin/projects/h/items",
@@ -165,14 +177,21 @@ def test_sql_and_html_in_every_text_field(env: Any) -> None:
     r = c.post("/api/admin/people", json={"name": HTML}, headers=a)
     assert r.status_code == 201
     tok = r.json()["token"]
-    assert c.post("/api/admin/projects/h/assign", json={"people": [HTML]}, headers=a).status_code == 200
+    assert (
+        c.post("/api/admin/projects/h/assign", json={"people": [HTML]}, headers=a).status_code
+        == 200
+    )
     h = _h(tok)
     got = c.get("/api/projects/h", headers=h).json()
     assert got["title"] == HTML and got["classes"] == [HTML, SQL] and got["instructions"] == HTML
     for _ in range(2):
         t = c.post("/api/projects/h/next", headers=h).json()["task"]
         assert t["content"] in (HTML, {"t": SQL})
-        r = c.post("/api/projects/h/answers", json={"item_id": t["item_id"], "label": SQL, "client_key": "k" + str(t["item_id"])}, headers=h)
+        r = c.post(
+            "/api/projects/h/answers",
+            json={"item_id": t["item_id"], "label": SQL, "client_key": "k" + str(t["item_id"])},
+            headers=h,
+        )
         assert r.status_code == 201
     csv = c.get("/api/admin/projects/h/export/answers.csv", headers=a)
     assert csv.headers["content-type"].startswith("text/csv")

@@ -85,7 +85,9 @@ def serve(
         if demo:
             made = make_demo(svc, root)
             console.print(f"[bold]demo project[/] {made.project!r} in {root}")
-            console.print(f"admin page:     {base}/admin?project={made.project}#token={made.admin_token}")
+            console.print(
+                f"admin page:     {base}/admin?project={made.project}#token={made.admin_token}"
+            )
             for who, tok in made.annotator_tokens.items():
                 console.print(f"{who} page: {base}/annotate?project={made.project}#token={tok}")
         if admin:

@@ -109,7 +109,10 @@ async def _too_large(send: Any, limit: int) -> None:
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -153,9 +156,7 @@ class AnswersIn(BaseModel):
     rows: list[dict[str, str]]
 
 
-def _person(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Person:
+def _person(request: Request, authorization: Annotated[str | None, Header()] = None) -> Person:
     token = None
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
@@ -375,7 +376,6 @@ def create_app(
         )
 
     return app
-
 
 
 def app_from_env() -> FastAPI:

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
+from labelwise.service import queries as Q
 from labelwise.service.auth import (
     Conflict,
     Forbidden,
@@ -58,6 +59,8 @@ from labelwise.service.stats import project_stats
 __all__ = ["LabelService", "Task"]
 
 _ROUTE_TRIES = 8
+#: A verified token is trusted this long without a database lookup.
+TOKEN_CACHE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ class LabelService:
         self._ids: dict[str, int] = {}
         self._guard = threading.Lock()
         self.wake = threading.Event()  # set when the background worker has work
+        self._tokens: dict[str, tuple[Person, float]] = {}
         if group_commit is None:
             group_commit = db.is_sqlite
         self.writer = GroupCommit(self) if group_commit else None
@@ -142,15 +146,19 @@ class LabelService:
             )
         if len(token) > 200:
             raise Unauthorized("invalid API token.")
+        key = hash_token(token)
+        hit = self._tokens.get(key)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
         with self.db.read() as conn:
-            row = conn.execute(
-                select(people.c.id, people.c.name, people.c.role).where(
-                    people.c.token_hash == hash_token(token)
-                )
-            ).one_or_none()
+            row = conn.execute(Q.TOKEN, {"hash": key}).one_or_none()
         if row is None:
             raise Unauthorized("invalid API token.")
-        return Person(int(row.id), str(row.name), str(row.role))
+        who = Person(int(row.id), str(row.name), str(row.role))
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[key] = (who, time.monotonic() + TOKEN_CACHE_SECONDS)
+        return who
 
     def create_person(self, name: str, role: str = "annotator") -> tuple[Person, str]:
         """Add a person; returns them and their token (shown once, stored hashed)."""
@@ -211,7 +219,9 @@ class LabelService:
             import numpy as np
 
             empty = np.zeros(0, dtype=np.int64)
-            build_policy(spec.policy, spec.policy_params, spec.overlap, empty, empty)._check_params()
+            build_policy(
+                spec.policy, spec.policy_params, spec.overlap, empty, empty
+            )._check_params()
         except (ValueError, TypeError) as e:
             raise Invalid(f"policy {spec.policy!r} with {spec.policy_params}: {e}") from None
 
@@ -251,11 +261,7 @@ class LabelService:
         if conn is None:
             with self.db.read() as c:
                 return self.check_access(person, project_id, c)
-        ok = conn.execute(
-            select(assignments.c.person_id).where(
-                assignments.c.project_id == project_id, assignments.c.person_id == person.id
-            )
-        ).first()
+        ok = conn.execute(Q.ASSIGNED, {"pid": project_id, "person": person.id}).first()
         if not ok:
             raise Forbidden(f"{person.name!r} is not assigned to this project.")
 
@@ -309,9 +315,7 @@ class LabelService:
             ).scalar()
             if old is not None:
                 feats.add(len(old))
-            if len(feats) > 1 or (
-                feats and any(r["features"] is None for r in rows)
-            ):
+            if len(feats) > 1 or (feats and any(r["features"] is None for r in rows)):
                 raise Invalid("every item needs features of the same length, or none has any.")
             if p.policy.startswith("model") and any(r["features"] is None for r in rows):
                 raise Invalid(f"policy {p.policy!r} needs features on every item.")
@@ -343,20 +347,13 @@ class LabelService:
         )
 
     def _synced(self, conn: Connection, person: Person, project_id: int) -> tuple[Any, LiveProject]:
-        p = conn.execute(
-            select(
-                projects.c.id,
-                projects.c.name,
-                projects.c.version,
-                projects.c.answer_seq,
-                projects.c.overlap,
-                projects.c.lease_seconds,
-                projects.c.classes,
-            ).where(projects.c.id == project_id)
-        ).one()
-        self.check_access(person, project_id, conn)
+        p = conn.execute(Q.PROJECT, {"pid": project_id}).one()
         live = self.live(project_id)
         live.sync(conn, int(p.version), int(p.answer_seq))
+        if not person.is_admin and person.id not in live.assigned:
+            # the cache holds the assignments as of the project's version (assigning
+            # someone bumps it), so a miss here is a real refusal
+            raise Forbidden(f"{person.name!r} is not assigned to this project.")
         return p, live
 
     # ------------------------------------------------------------- serving
@@ -368,28 +365,16 @@ class LabelService:
         return self._write(pid, lambda conn: (self._next(conn, person, pid, now), None))
 
     def _next(self, conn: Connection, person: Person, pid: int, now: float) -> Task | None:
-        if True:  # noqa: SIM108 - keeps the transaction body's indentation
+        if True:
             p, live = self._synced(conn, person, pid)
             expires = now + int(p.lease_seconds)
-            own = conn.execute(
-                select(leases.c.id, leases.c.item_id, leases.c.expires_at).where(
-                    leases.c.project_id == pid, leases.c.person_id == person.id
-                )
-            ).one_or_none()
+            own = conn.execute(Q.OWN_LEASE, {"pid": pid, "person": person.id}).one_or_none()
             if own is not None:
                 if own.expires_at > now:
-                    conn.execute(
-                        update(leases).where(leases.c.id == own.id).values(expires_at=expires)
-                    )
+                    conn.execute(Q.RENEW_LEASE, {"lease_id": own.id, "exp": expires})
                     return self._task(conn, own.item_id, expires)
-                conn.execute(delete(leases).where(leases.c.id == own.id))
-            others = list(
-                conn.execute(
-                    select(leases.c.item_id).where(
-                        leases.c.project_id == pid, leases.c.expires_at > now
-                    )
-                ).scalars()
-            )
+                conn.execute(Q.DROP_LEASE, {"lease_id": own.id})
+            others = list(conn.execute(Q.LIVE_LEASES, {"pid": pid, "now": now}).scalars())
             exclude: set[int] = set()
             for _ in range(_ROUTE_TRIES):
                 item_id = live.choose(person.id, others, exclude)
@@ -397,59 +382,38 @@ class LabelService:
                     return None
                 if self._can_lease(conn, item_id, person.id, int(p.overlap), now):
                     conn.execute(
-                        insert(leases).values(
-                            project_id=pid,
-                            item_id=item_id,
-                            person_id=person.id,
-                            created_at=now,
-                            expires_at=expires,
-                        )
+                        insert(leases),
+                        {
+                            "project_id": pid,
+                            "item_id": item_id,
+                            "person_id": person.id,
+                            "created_at": now,
+                            "expires_at": expires,
+                        },
                     )
                     return self._task(conn, item_id, expires)
                 exclude.add(item_id)  # the cache was stale or another process holds it
             return None
 
     @staticmethod
-    def _can_lease(conn: Connection, item_id: int, person_id: int, overlap: int, now: float) -> bool:
-        row = conn.execute(
-            select(items.c.n_answers, items.c.gold)
-            .where(items.c.id == item_id)
-            .with_for_update(skip_locked=True)
-        ).one_or_none()
+    def _can_lease(
+        conn: Connection, item_id: int, person_id: int, overlap: int, now: float
+    ) -> bool:
+        row = conn.execute(Q.LOCK_ITEM, {"item": item_id}).one_or_none()
         if row is None:  # locked by a concurrent lease on PostgreSQL: take another
             return False
         if row.gold is None:
             held = conn.execute(
-                select(func.count())
-                .select_from(leases)
-                .where(
-                    leases.c.item_id == item_id,
-                    leases.c.expires_at > now,
-                    leases.c.person_id != person_id,
-                )
+                Q.HELD, {"item": item_id, "now": now, "person": person_id}
             ).scalar_one()
             if row.n_answers + held >= overlap:
                 return False
-        mine = conn.execute(
-            select(answers.c.id)
-            .where(
-                answers.c.item_id == item_id,
-                answers.c.person_id == person_id,
-                answers.c.undone.is_(False),
-            )
-            .union_all(
-                select(skips.c.item_id).where(
-                    skips.c.item_id == item_id, skips.c.person_id == person_id
-                )
-            )
-        ).first()
+        mine = conn.execute(Q.ANSWERED_OR_SKIPPED, {"item": item_id, "person": person_id}).first()
         return mine is None
 
     @staticmethod
     def _task(conn: Connection, item_id: int, expires: float) -> Task:
-        it = conn.execute(
-            select(items.c.external_id, items.c.kind, items.c.content).where(items.c.id == item_id)
-        ).one()
+        it = conn.execute(Q.TASK, {"item": item_id}).one()
         content: Any = json.loads(it.content) if it.kind == "json" else it.content
         return Task(int(item_id), str(it.external_id), str(it.kind), content, expires)
 
@@ -465,7 +429,7 @@ class LabelService:
         now = time.time()
 
         def op(conn: Connection) -> tuple[tuple[dict[str, Any], bool], Any]:
-            if True:  # noqa: SIM108 - keeps the transaction body's indentation
+            if True:
                 p, live = self._synced(conn, person, pid)
                 classes = list(p.classes)
                 if label not in classes:
@@ -475,9 +439,7 @@ class LabelService:
                     )
                 code = classes.index(label)
                 prev = conn.execute(
-                    select(answers.c.id, answers.c.item_id, answers.c.label, answers.c.seq).where(
-                        answers.c.person_id == person.id, answers.c.client_key == client_key
-                    )
+                    Q.BY_CLIENT_KEY, {"person": person.id, "key": client_key}
                 ).one_or_none()
                 if prev is not None:
                     if prev.item_id != item_id or prev.label != code:
@@ -485,73 +447,52 @@ class LabelService:
                             f"client key {client_key!r} was already used for another answer."
                         )
                     return (self._answer_json(prev.id, item_id, label, prev.seq), False), None
-                it = conn.execute(
-                    select(items.c.n_answers, items.c.gold).where(
-                        items.c.id == item_id, items.c.project_id == pid
-                    )
-                ).one_or_none()
+                it = conn.execute(Q.ITEM, {"item": item_id, "pid": pid}).one_or_none()
                 if it is None:
                     raise NotFound(f"no item {item_id} in project {project!r}.")
-                twice = conn.execute(
-                    select(answers.c.id).where(
-                        answers.c.item_id == item_id,
-                        answers.c.person_id == person.id,
-                        answers.c.undone.is_(False),
-                    )
-                ).first()
+                twice = conn.execute(Q.ANSWERED, {"item": item_id, "person": person.id}).first()
                 if twice is not None:
                     raise Conflict(f"you have already answered item {item_id}.")
-                lease = conn.execute(
-                    select(leases.c.id, leases.c.item_id, leases.c.created_at).where(
-                        leases.c.project_id == pid, leases.c.person_id == person.id
-                    )
-                ).one_or_none()
+                lease = conn.execute(Q.OWN_LEASE, {"pid": pid, "person": person.id}).one_or_none()
                 mine = lease is not None and lease.item_id == item_id
+                lease_created = lease.created_at if lease is not None else now
+                lease_live = lease is not None and lease.expires_at > now
                 if it.gold is None:
-                    held = conn.execute(
-                        select(func.count())
-                        .select_from(leases)
-                        .where(
-                            leases.c.item_id == item_id,
-                            leases.c.expires_at > now,
-                            leases.c.person_id != person.id,
-                        )
-                    ).scalar_one()
+                    # a live lease of one's own is a reserved slot; otherwise there must
+                    # be room beside everyone else's live leases
+                    held = (
+                        0
+                        if mine and lease_live
+                        else conn.execute(
+                            Q.HELD, {"item": item_id, "now": now, "person": person.id}
+                        ).scalar_one()
+                    )
                     room = conn.execute(
-                        update(items)
-                        .where(
-                            items.c.id == item_id,
-                            items.c.n_answers + held < p.overlap,
-                        )
-                        .values(n_answers=items.c.n_answers + 1)
+                        Q.TAKE_SLOT, {"item": item_id, "held": held, "overlap": int(p.overlap)}
                     ).rowcount
                     if room == 0:
                         raise Conflict(
                             f"item {item_id} has all the answers it needs "
                             "(your lease had expired); ask for the next task."
                         )
-                seq = conn.execute(
-                    update(projects)
-                    .where(projects.c.id == pid)
-                    .values(answer_seq=projects.c.answer_seq + 1)
-                    .returning(projects.c.answer_seq)
-                ).scalar_one()
+                seq = conn.execute(Q.NEXT_SEQ, {"pid": pid}).scalar_one()
                 aid = conn.execute(
-                    insert(answers).values(
-                        project_id=pid,
-                        item_id=item_id,
-                        person_id=person.id,
-                        label=code,
-                        client_key=client_key,
-                        seq=seq,
-                        created_at=now,
-                        duration_ms=int(1000 * (now - lease.created_at)) if mine else None,
-                        undone=False,
-                        source="web",
-                    )
+                    insert(answers),
+                    {
+                        "project_id": pid,
+                        "item_id": item_id,
+                        "person_id": person.id,
+                        "label": code,
+                        "client_key": client_key,
+                        "seq": seq,
+                        "created_at": now,
+                        "duration_ms": int(1000 * (now - lease_created)) if mine else None,
+                        "undone": False,
+                        "source": "web",
+                    },
                 ).inserted_primary_key[0]
-                if mine:
-                    conn.execute(delete(leases).where(leases.c.id == lease.id))
+                if mine and lease is not None:
+                    conn.execute(Q.DROP_LEASE, {"lease_id": lease.id})
                 version = int(p.version)
 
             def after() -> None:
@@ -662,7 +603,9 @@ class LabelService:
         return self._write(
             None,
             lambda conn: (
-                int(conn.execute(delete(leases).where(leases.c.expires_at <= time.time())).rowcount),
+                int(
+                    conn.execute(delete(leases).where(leases.c.expires_at <= time.time())).rowcount
+                ),
                 None,
             ),
         )

@@ -66,7 +66,10 @@ def _refresh_hooks(policy: RoutingPolicy, state: CampaignState) -> None:
 
 
 def _record_rounds(
-    state: CampaignState, item: NDArray[np.int64], worker: NDArray[np.int64], label: NDArray[np.int64]
+    state: CampaignState,
+    item: NDArray[np.int64],
+    worker: NDArray[np.int64],
+    label: NDArray[np.int64],
 ) -> None:
     """Record answers in rounds with distinct items (``CampaignState.record`` needs that)."""
     if item.size == 0:
@@ -91,6 +94,7 @@ class LiveProject:
         self.since_refresh = 0
         self.since_model = 0
         self.model: dict[str, Any] = {}
+        self.assigned: set[int] = set()
 
     # ------------------------------------------------------------- loading
     def rebuild(self, conn: Connection) -> None:
@@ -106,10 +110,12 @@ class LiveProject:
             .where(answers.c.project_id == self.project_id, answers.c.undone.is_(False))
             .order_by(answers.c.seq)
         ).all()
-        assigned = conn.execute(
-            select(assignments.c.person_id).where(assignments.c.project_id == self.project_id)
-        ).scalars()
-        person_ids = sorted(set(assigned) | {a.person_id for a in ans})
+        self.assigned = set(
+            conn.execute(
+                select(assignments.c.person_id).where(assignments.c.project_id == self.project_id)
+            ).scalars()
+        )
+        person_ids = sorted(self.assigned | {a.person_id for a in ans})
         self.classes: list[str] = list(p.classes)
         self.overlap = int(p.overlap)
         self.item_ids = np.asarray([r.id for r in rows], dtype=np.int64)
@@ -178,10 +184,15 @@ class LiveProject:
             )
             .order_by(answers.c.seq)
         ).all()
-        if any(r.person_id not in self.person_code or r.item_id not in self.item_code for r in rows):
+        if any(
+            r.person_id not in self.person_code or r.item_id not in self.item_code for r in rows
+        ):
             self.rebuild(conn)
             return
-        self.apply([(r.item_id, r.person_id, r.label) for r in rows], seq)
+        # answers committed after the project row was read may be among the rows:
+        # the cache's position is the newest seq it has applied, never less
+        top = max([seq, *(int(r.seq) for r in rows)])
+        self.apply([(r.item_id, r.person_id, r.label) for r in rows], top)
 
     def apply(self, new: list[tuple[int, int, int]], seq: int) -> None:
         """Record committed answers ``(item_id, person_id, label)`` up to ``seq``."""

@@ -137,9 +137,7 @@ def check_image_path(folder: str | Path, relative: str) -> Path:
     root = Path(folder).resolve()
     rel = Path(relative)
     if rel.is_absolute() or ".." in rel.parts or "\x00" in relative:
-        raise InputError(
-            f"image path {relative!r} must be relative and inside the project folder."
-        )
+        raise InputError(f"image path {relative!r} must be relative and inside the project folder.")
     path = (root / rel).resolve()
     if not path.is_relative_to(root):
         raise InputError(f"image path {relative!r} resolves outside the project folder.")

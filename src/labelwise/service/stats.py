@@ -45,7 +45,9 @@ def _answers_per_item(accuracy: float, n_classes: int, cap: int) -> float:
     return per_item
 
 
-def project_stats(conn: Connection, p: Any, live: LiveProject, *, lowest: int = 20) -> dict[str, Any]:
+def project_stats(
+    conn: Connection, p: Any, live: LiveProject, *, lowest: int = 20
+) -> dict[str, Any]:
     """Everything the admin page shows, as JSON-ready values. Call with the lock held."""
     st = live.state
     n = int(live.item_ids.size)
@@ -62,12 +64,20 @@ def project_stats(conn: Connection, p: Any, live: LiveProject, *, lowest: int = 
     votes = st.votes[:n]
     agree = np.where(n_ans > 0, votes[np.arange(n), label] / np.maximum(n_ans, 1), np.nan)
     inner = _inner(live.policy)
-    mean_acc = float(np.clip(np.median(skill[st.worker_answers > 0]) if st.worker_answers.any() else 0.7, 1.0 / k + 0.05, 0.99))
+    mean_acc = float(
+        np.clip(
+            np.median(skill[st.worker_answers > 0]) if st.worker_answers.any() else 0.7,
+            1.0 / k + 0.05,
+            0.99,
+        )
+    )
     if isinstance(inner, FixedOverlap):
         remaining = float(np.maximum(inner.k - n_ans[regular], 0).sum())
     else:
         per_item = _answers_per_item(round(mean_acc, 2), k, int(st.max_answers))
-        remaining = float(np.maximum(per_item - n_ans[is_open], 1.0).sum()) if is_open.any() else 0.0
+        remaining = (
+            float(np.maximum(per_item - n_ans[is_open], 1.0).sum()) if is_open.any() else 0.0
+        )
     durations = dict(
         conn.execute(
             select(answers.c.person_id, func.avg(answers.c.duration_ms))
@@ -81,9 +91,11 @@ def project_stats(conn: Connection, p: Any, live: LiveProject, *, lowest: int = 
     table = []
     for pid, w in live.person_code.items():
         na = int(st.worker_answers[w])
-        flag = bool(st.blocked[w]) or (
-            na >= SPAM_MIN_ANSWERS and float(skill[w]) < chance + SPAM_MARGIN
-        ) or (int(st.gold_answered[w]) >= 4 and float(gacc[w]) < 0.5)
+        flag = (
+            bool(st.blocked[w])
+            or (na >= SPAM_MIN_ANSWERS and float(skill[w]) < chance + SPAM_MARGIN)
+            or (int(st.gold_answered[w]) >= 4 and float(gacc[w]) < 0.5)
+        )
         dur = durations.get(pid)
         table.append(
             {
@@ -120,9 +132,7 @@ def project_stats(conn: Connection, p: Any, live: LiveProject, *, lowest: int = 
     n_leases = conn.execute(
         select(func.count()).select_from(leases).where(leases.c.project_id == live.project_id)
     ).scalar_one()
-    model = {
-        key: v for key, v in live.model.items() if key not in ("proba", "log_prior", "scores")
-    }
+    model = {key: v for key, v in live.model.items() if key not in ("proba", "log_prior", "scores")}
     return {
         "project": p.name,
         "policy": p.policy,
@@ -137,11 +147,13 @@ def project_stats(conn: Connection, p: Any, live: LiveProject, *, lowest: int = 
         "items_open": int(is_open.sum()),
         "open_leases": int(n_leases),
         "progress": round(float((regular & ~is_open).sum()) / max(1, int(regular.sum())), 4),
-        "mean_agreement": None if not answered.any() else round(float(np.nanmean(agree[answered])), 4),
-        "mean_confidence": None if not answered.any() else round(float(st.confidence[:n][answered].mean()), 4),
-        "consensus_counts": {
-            classes[j]: int(((label == j) & answered).sum()) for j in range(k)
-        },
+        "mean_agreement": None
+        if not answered.any()
+        else round(float(np.nanmean(agree[answered])), 4),
+        "mean_confidence": None
+        if not answered.any()
+        else round(float(st.confidence[:n][answered].mean()), 4),
+        "consensus_counts": {classes[j]: int(((label == j) & answered).sum()) for j in range(k)},
         "crowd_accuracy": round(mean_acc, 4),
         "remaining_answers": round(remaining, 1),
         "cost_to_finish": round(remaining * float(p.cost_per_answer), 2),

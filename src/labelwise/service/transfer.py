@@ -4,7 +4,7 @@ both ways (so a Label Studio project moves over in one command, and back).
 
 Exports
     ``answers``: one row per live answer ``item, worker, label, created_at,
-    duration_ms, seq, source``. ``consensus``: the output of ``labelwise aggregate``
+    duration_ms, seq, source, client_key``. ``consensus``: the output of ``labelwise aggregate``
     on that very table (Dawid-Skene, or majority vote for fixed-overlap projects) with
     the project's classes declared, so the two agree exactly.
 """
@@ -40,7 +40,11 @@ __all__ = [
     "items_from_table",
 ]
 
-FORMATS = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
+FORMATS = {
+    "csv": "text/csv",
+    "jsonl": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
 
 
@@ -58,6 +62,7 @@ def answers_frame(svc: LabelService, project: str) -> pd.DataFrame:
                 answers.c.duration_ms,
                 answers.c.seq,
                 answers.c.source,
+                answers.c.client_key,
             )
             .join(items, items.c.id == answers.c.item_id)
             .join(people, people.c.id == answers.c.person_id)
@@ -65,7 +70,17 @@ def answers_frame(svc: LabelService, project: str) -> pd.DataFrame:
             .order_by(answers.c.seq)
         ).all()
     frame = pd.DataFrame(
-        rows, columns=["item", "worker", "label", "created_at", "duration_ms", "seq", "source"]
+        rows,
+        columns=[
+            "item",
+            "worker",
+            "label",
+            "created_at",
+            "duration_ms",
+            "seq",
+            "source",
+            "client_key",
+        ],
     )
     classes = list(p.classes)
     frame["label"] = [classes[c] for c in frame["label"]]
@@ -166,9 +181,7 @@ def import_answers(
             ).all()
         )
         gold = dict(
-            conn.execute(
-                select(items.c.id, items.c.gold).where(items.c.project_id == pid)
-            ).all()
+            conn.execute(select(items.c.id, items.c.gold).where(items.c.project_id == pid)).all()
         )
         seq = int(
             conn.execute(select(projects.c.answer_seq).where(projects.c.id == pid)).scalar_one()
@@ -222,7 +235,9 @@ def import_answers(
             conn.execute(insert(answers), rows)
             for item_id, c in counts.items():
                 conn.execute(
-                    update(items).where(items.c.id == item_id).values(n_answers=items.c.n_answers + c)
+                    update(items)
+                    .where(items.c.id == item_id)
+                    .values(n_answers=items.c.n_answers + c)
                 )
             conn.execute(
                 update(projects)
@@ -242,7 +257,9 @@ def _ls_choice(annotation: dict[str, Any]) -> str | None:
     return None
 
 
-def import_label_studio(svc: LabelService, project: str, tasks: list[dict[str, Any]]) -> tuple[int, int]:
+def import_label_studio(
+    svc: LabelService, project: str, tasks: list[dict[str, Any]]
+) -> tuple[int, int]:
     """Import a Label Studio JSON export (tasks with ``data`` and ``annotations``):
     items first, then their choice annotations as answers by ``ls-<completed_by>``.
     Returns ``(items, answers)`` added."""
@@ -277,7 +294,16 @@ def import_label_studio(svc: LabelService, project: str, tasks: list[dict[str, A
                 who = who.get("email") or who.get("id")
             rows.append({"item": tid, "worker": f"ls-{who}", "label": label})
     n_items = svc.add_items(project, new_items)
-    n_answers = import_answers(svc, project, pd.DataFrame(rows, columns=["item", "worker", "label"]), source="labelstudio") if rows else 0
+    n_answers = (
+        import_answers(
+            svc,
+            project,
+            pd.DataFrame(rows, columns=["item", "worker", "label"]),
+            source="labelstudio",
+        )
+        if rows
+        else 0
+    )
     return n_items, n_answers
 
 

@@ -89,9 +89,13 @@ class ModelWorker:
                 live.refresh()
             due = pid in self._demand
             with self.svc.db.read() as conn:
-                every = int(conn.execute(
-                    projects.select().with_only_columns(projects.c.model_every).where(projects.c.id == pid)
-                ).scalar_one())
+                every = int(
+                    conn.execute(
+                        projects.select()
+                        .with_only_columns(projects.c.model_every)
+                        .where(projects.c.id == pid)
+                    ).scalar_one()
+                )
             due = due or (every > 0 and live.since_model >= every)
             if not due or live.state.features is None:
                 self._demand.discard(pid)
@@ -113,7 +117,11 @@ class ModelWorker:
         seconds = time.perf_counter() - t0
         cons = snap.post.argmax(axis=1)
         answered = (snap.n_answers > 0) & (snap.gold < 0)
-        agree = float((proba.argmax(axis=1)[answered] == cons[answered]).mean()) if answered.any() else None
+        agree = (
+            float((proba.argmax(axis=1)[answered] == cons[answered]).mean())
+            if answered.any()
+            else None
+        )
         scores = entropy(proba)
         info: dict[str, Any] = {
             "status": "fitted",
