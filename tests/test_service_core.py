@@ -346,3 +346,46 @@ def test_the_core_never_imports_the_service() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_demo_project_and_serve_setup(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from labelwise.cli import app
+    from labelwise.service import create_app
+    from labelwise.service.setup import make_demo
+
+    svc = new_service(tmp_path)
+    made = make_demo(svc, tmp_path / "demo", n_items=12, n_gold=2, annotators=2)
+    c = TestClient(create_app(service=svc, start_worker=False))
+    h = {"Authorization": f"Bearer {made.annotator_tokens['annotator1']}"}
+    task = c.post("/api/projects/digits/next", headers=h).json()["task"]
+    assert task["kind"] == "image"
+    img = c.get(task["content"], headers=h)
+    assert img.status_code == 200 and img.headers["content-type"] == "image/png"
+    assert img.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert c.get(task["content"]).status_code == 401
+    assert svc.stats("digits")["gold_items"] == 2
+    # the CLI's set-up steps: an admin, and a project moved over from Label Studio
+    ls = tmp_path / "ls.json"
+    ls.write_text(json.dumps(export_label_studio(svc, "digits")))
+    r = CliRunner().invoke(
+        app,
+        [
+            "serve",
+            "--folder",
+            str(tmp_path / "demo"),
+            "--setup-only",
+            "--admin",
+            "boss",
+            "--from-labelstudio",
+            str(ls),
+            "--project",
+            "moved",
+            "--classes",
+            ",".join(map(str, range(10))),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "admin 'boss' token: lw_" in r.output and "imported 12 items and 0 answers" in r.output
