@@ -109,6 +109,20 @@ def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Pop
     raise RuntimeError(f"server did not start; see {log}")
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of group ``pgid``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            f = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(f[2]) == pgid:  # field 5 of /proc/pid/stat: the process group
+            total += (int(f[11]) + int(f[12])) / tick
+    return total
+
+
 def kill(proc: subprocess.Popen[bytes]) -> None:
     os.killpg(proc.pid, signal.SIGKILL)  # the server and its worker processes, no goodbye
     proc.wait()
@@ -235,8 +249,11 @@ def one_run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     state = {"proc": proc, "leased_at_crash": None}
 
+    cpu = {"server": 0.0}
+
     def crash() -> None:
         out["crashing"] = True
+        cpu["server"] += group_cpu(state["proc"].pid)
         kill(state["proc"])
         from sqlalchemy import select
 
@@ -254,6 +271,8 @@ def one_run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
 
     load0 = os.getloadavg()
     t0 = time.time()
+    cpu0 = group_cpu(proc.pid) + 0.0
+    client0 = time.process_time()
     asyncio.run(
         run_clients(
             tokens,
@@ -268,6 +287,8 @@ def one_run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     )
     wall = time.time() - t0
     load1 = os.getloadavg()
+    server_cpu = cpu["server"] + group_cpu(state["proc"].pid) - cpu0
+    client_cpu = time.process_time() - client0
     h = {"Authorization": f"Bearer {admin}"}
 
     def get(path: str) -> bytes:
@@ -348,6 +369,9 @@ def one_run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "errors": len(out["errors"]),
         "409 (expired lease)": out["conflicts"],
         "load avg before/after": f"{load0[0]:.1f}/{load1[0]:.1f}",
+        "server CPU s": round(server_cpu, 1),
+        "pairs per server CPU s": round(len(out["acked"]) / max(server_cpu, 1e-9), 1),
+        "client CPU s": round(client_cpu, 1),
         "items done": stats["items_done"],
     }
     if args.crash:

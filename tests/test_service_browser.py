@@ -63,7 +63,7 @@ def test_label_undo_admin_and_overlap(tmp_path: Path, browser: Any) -> None:
         page.keyboard.press("u")
         back = _wait_item(page, current)
         assert back == seen[-1]  # undo brings the last item back
-        page.wait_for_function("document.getElementById('progress').dataset.mine === '4'")
+        page.wait_for_function("() => document.getElementById('progress').dataset.mine === '4'")
         # every button is on screen at phone width
         box = page.locator("#classes button").last.bounding_box()
         assert box is not None and box["x"] + box["width"] <= 390
@@ -75,7 +75,7 @@ def test_label_undo_admin_and_overlap(tmp_path: Path, browser: Any) -> None:
 
         admin = browser.new_page()
         admin.goto(f"{base}/admin?project=t#token={tokens['admin']}")
-        admin.wait_for_function("document.body.dataset.state === 'ready'")
+        admin.wait_for_function("() => document.body.dataset.state === 'ready'")
         assert admin.text_content("#answers .v") == "4"
         assert admin.text_content("#items-done .v") == "0 / 12"
         cards = admin.locator("#consensus .card").all_text_contents()

@@ -271,15 +271,16 @@ def create_app(
         }
 
     @app.post("/api/projects/{name}/next")
-    def next_task(name: str, who: Who) -> dict[str, Any]:
-        task = svc.next_task(who, name)
+    async def next_task(name: str, who: Who) -> dict[str, Any]:
+        task = await svc.awrite(*svc.next_task_op(who, name))
         if task is None:
             return {"task": None, "reason": "nothing left for you in this project: thank you!"}
         return {"task": task.to_json(name)}
 
     @app.post("/api/projects/{name}/answers")
-    def answer(name: str, body: AnswerIn, who: Who) -> JSONResponse:
-        out, created = svc.answer(who, name, body.item_id, body.label, body.client_key)
+    async def answer(name: str, body: AnswerIn, who: Who) -> JSONResponse:
+        op = svc.answer_op(who, name, body.item_id, body.label, body.client_key)
+        out, created = await svc.awrite(*op)
         return JSONResponse({**out, "created": created}, status_code=201 if created else 200)
 
     @app.post("/api/projects/{name}/skip")

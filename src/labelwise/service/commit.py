@@ -46,11 +46,16 @@ class GroupCommit:
 
     def run(self, project_id: int | None, op: Op) -> Any:
         """Queue ``op`` for the next batch and return its result once committed."""
+        return self.submit(project_id, op).result()
+
+    def submit(self, project_id: int | None, op: Op) -> Future[Any]:
+        """Queue ``op``; the future resolves once its batch is committed (an event
+        loop awaits it with ``asyncio.wrap_future`` and needs no thread of its own)."""
         if not self._thread.is_alive():
             raise RuntimeError("the writer thread has stopped")
         fut: Future[Any] = Future()
         self._q.put((project_id, op, fut))
-        return fut.result()
+        return fut
 
     def close(self) -> None:
         """Finish the queued work and stop the thread."""

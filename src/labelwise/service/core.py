@@ -137,6 +137,13 @@ class LabelService:
         return result
 
     # ------------------------------------------------------------- people
+    def cached_person(self, token: str | None) -> Person | None:
+        """The person of a recently verified ``token`` (no database access), or None."""
+        if not token or len(token) > 200:
+            return None
+        hit = self._tokens.get(hash_token(token))
+        return hit[0] if hit is not None and hit[1] > time.monotonic() else None
+
     def authenticate(self, token: str | None) -> Person:
         """The person whose token this is; :class:`Unauthorized` otherwise."""
         if not token:
@@ -360,9 +367,24 @@ class LabelService:
     def next_task(self, person: Person, project: str) -> Task | None:
         """Lease the next item the project's policy picks for ``person`` (or their
         current lease, renewed); None when nothing is left for them."""
+        return self._write(*self.next_task_op(person, project))  # type: ignore[no-any-return]
+
+    def next_task_op(self, person: Person, project: str) -> tuple[int, Op]:
+        """:meth:`next_task` as ``(project id, write op)``, for :meth:`awrite`."""
         pid = self.project_id(project)
         now = time.time()
-        return self._write(pid, lambda conn: (self._next(conn, person, pid, now), None))
+        return pid, lambda conn: (self._next(conn, person, pid, now), None)
+
+    async def awrite(self, project_id: int | None, op: Op) -> Any:
+        """:meth:`_write` for an event loop: with group commit, await the batch's
+        commit without holding a thread; otherwise run in the thread pool."""
+        import asyncio
+
+        if self.writer is not None:
+            return await asyncio.wrap_future(self.writer.submit(project_id, op))
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(self._write, project_id, op)
 
     def _next(self, conn: Connection, person: Person, pid: int, now: float) -> Task | None:
         if True:
@@ -380,7 +402,8 @@ class LabelService:
                 item_id = live.choose(person.id, others, exclude)
                 if item_id is None:
                     return None
-                if self._can_lease(conn, item_id, person.id, int(p.overlap), now):
+                row = self._claim(conn, item_id, person.id, int(p.overlap), now)
+                if row is not None:
                     conn.execute(
                         insert(leases),
                         {
@@ -391,25 +414,23 @@ class LabelService:
                             "expires_at": expires,
                         },
                     )
-                    return self._task(conn, item_id, expires)
+                    content = json.loads(row.content) if row.kind == "json" else row.content
+                    return Task(item_id, str(row.external_id), str(row.kind), content, expires)
                 exclude.add(item_id)  # the cache was stale or another process holds it
             return None
 
     @staticmethod
-    def _can_lease(
-        conn: Connection, item_id: int, person_id: int, overlap: int, now: float
-    ) -> bool:
+    def _claim(conn: Connection, item_id: int, person_id: int, overlap: int, now: float) -> Any:
+        """The item's row, locked, when ``person_id`` may lease it now; else None."""
         row = conn.execute(Q.LOCK_ITEM, {"item": item_id}).one_or_none()
         if row is None:  # locked by a concurrent lease on PostgreSQL: take another
-            return False
-        if row.gold is None:
-            held = conn.execute(
-                Q.HELD, {"item": item_id, "now": now, "person": person_id}
-            ).scalar_one()
-            if row.n_answers + held >= overlap:
-                return False
-        mine = conn.execute(Q.ANSWERED_OR_SKIPPED, {"item": item_id, "person": person_id}).first()
-        return mine is None
+            return None
+        held, mine = conn.execute(
+            Q.CLAIM_CHECK, {"item": item_id, "now": now, "person": person_id}
+        ).one()
+        if mine or (row.gold is None and row.n_answers + held >= overlap):
+            return None
+        return row
 
     @staticmethod
     def _task(conn: Connection, item_id: int, expires: float) -> Task:
@@ -425,6 +446,12 @@ class LabelService:
         A retry with the same ``client_key`` returns the recorded answer with
         ``created=False`` and records nothing.
         """
+        return self._write(*self.answer_op(person, project, item_id, label, client_key))  # type: ignore[no-any-return]
+
+    def answer_op(
+        self, person: Person, project: str, item_id: int, label: str, client_key: str
+    ) -> tuple[int, Op]:
+        """:meth:`answer` as ``(project id, write op)``, for :meth:`awrite`."""
         pid = self.project_id(project)
         now = time.time()
 
@@ -507,7 +534,7 @@ class LabelService:
 
             return (self._answer_json(aid, item_id, label, seq), True), after
 
-        return self._write(pid, op)
+        return pid, op
 
     @staticmethod
     def _answer_json(aid: int, item_id: int, label: str, seq: int) -> dict[str, Any]:

@@ -41,7 +41,7 @@ LIVE_LEASES = select(leases.c.item_id).where(
     leases.c.project_id == _pid, leases.c.expires_at > _now
 )
 LOCK_ITEM = (
-    select(items.c.n_answers, items.c.gold)
+    select(items.c.n_answers, items.c.gold, items.c.external_id, items.c.kind, items.c.content)
     .where(items.c.id == _item)
     .with_for_update(skip_locked=True)
 )
@@ -56,6 +56,9 @@ ANSWERED = select(answers.c.id).where(
 ANSWERED_OR_SKIPPED = ANSWERED.union_all(
     select(skips.c.item_id).where(skips.c.item_id == _item, skips.c.person_id == _person)
 )
+# one round trip for the lease check: others' live leases, and whether this person
+# already answered or skipped the item
+CLAIM_CHECK = select(HELD.scalar_subquery(), ANSWERED_OR_SKIPPED.exists())
 TASK = select(items.c.external_id, items.c.kind, items.c.content).where(items.c.id == _item)
 BY_CLIENT_KEY = select(answers.c.id, answers.c.item_id, answers.c.label, answers.c.seq).where(
     answers.c.person_id == _person, answers.c.client_key == bindparam("key")
