@@ -409,6 +409,8 @@ def main() -> None:
             "pairs/s",
             "p50 ms",
             "p99 ms",
+            "server CPU s",
+            "pairs per server CPU s",
             "lost",
             "duplicated",
             "max answers/item",
