@@ -185,6 +185,7 @@ def create_app(
     Give ``database_url`` (SQLite or PostgreSQL, migrated on open) or an existing
     ``service``. The background model worker starts and stops with the app.
     """
+    owned = service is None
     if service is None:
         if database_url is None:
             raise Invalid("create_app needs a database_url or a service.")
@@ -198,6 +199,8 @@ def create_app(
             worker.start()
         yield
         worker.stop()
+        if owned:  # flush the writer's queue, close the connections
+            svc.close()
 
     app = FastAPI(title="labelwise labeling service", lifespan=lifespan)
     app.state.service = svc
@@ -271,11 +274,13 @@ def create_app(
         }
 
     @app.post("/api/projects/{name}/next")
-    async def next_task(name: str, who: Who) -> dict[str, Any]:
+    async def next_task(name: str, who: Who) -> JSONResponse:
         task = await svc.awrite(*svc.next_task_op(who, name))
         if task is None:
-            return {"task": None, "reason": "nothing left for you in this project: thank you!"}
-        return {"task": task.to_json(name)}
+            return JSONResponse(
+                {"task": None, "reason": "nothing left for you in this project: thank you!"}
+            )
+        return JSONResponse({"task": task.to_json(name)})
 
     @app.post("/api/projects/{name}/answers")
     async def answer(name: str, body: AnswerIn, who: Who) -> JSONResponse:
