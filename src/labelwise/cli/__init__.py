@@ -9,6 +9,7 @@ from labelwise.cli import demo as _demo  # noqa: F401
 from labelwise.cli import plan as _plan  # noqa: F401
 from labelwise.cli import prune as _prune  # noqa: F401
 from labelwise.cli import select as _select  # noqa: F401
+from labelwise.cli import serve as _serve  # noqa: F401
 from labelwise.cli import simulate as _simulate  # noqa: F401
 from labelwise.cli import weak as _weak  # noqa: F401
 from labelwise.cli._app import app
