@@ -36,8 +36,13 @@ class GLAD(EMAggregator):
     smoothing : float
         Pseudo-count per class in the class prior.
     learn_prior : bool
-        Estimate the class prior from the posterior (default). ``False`` keeps it
-        uniform, as crowd-kit's GLAD does.
+        Estimate the class prior from the posterior. The default ``False`` keeps it
+        uniform, as crowd-kit's GLAD does: a learned prior feeds on itself when items
+        look hard (small ``beta`` makes every answer weak evidence, so the prior decides
+        and then grows), and on a two-class crowd with 39 answers per item (Welinder's
+        bluebirds) it put 104 of 108 items in one class. On the six dense real crowds
+        of ``benchmarks/aggregation_glad_prior.py`` the uniform prior is as accurate or
+        better on five and 0.002 lower on one.
 
     Attributes
     ----------
@@ -56,7 +61,7 @@ class GLAD(EMAggregator):
         tol: float = 1e-5,
         m_step_iter: int = 25,
         smoothing: float = 0.01,
-        learn_prior: bool = True,
+        learn_prior: bool = False,
     ):
         self.max_iter = max_iter
         self.tol = tol
@@ -94,15 +99,20 @@ class GLAD(EMAggregator):
         return -float(q), -np.concatenate([ga, gb])
 
     def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
+        from threadpoolctl import threadpool_limits
+
         p_correct = posterior[annotations.item, annotations.label]
-        res = minimize(
-            self._neg_q,
-            np.concatenate([self.ability_, self._log_beta]),
-            args=(p_correct, annotations),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": self.m_step_iter},
-        )
+        # L-BFGS-B's small BLAS calls run 5-8x slower when OpenBLAS spreads them over
+        # threads (measured on 2 busy cores: 6.7 s -> 0.8 s for RTE's 8,000 answers)
+        with threadpool_limits(1):
+            res = minimize(
+                self._neg_q,
+                np.concatenate([self.ability_, self._log_beta]),
+                args=(p_correct, annotations),
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": self.m_step_iter},
+            )
         self.ability_ = res.x[: annotations.n_workers]
         self._log_beta = res.x[annotations.n_workers :]
 
