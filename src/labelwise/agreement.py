@@ -3,7 +3,7 @@
 - :func:`item_agreement`: per item, the share of its annotations equal to the consensus.
 - :func:`annotator_quality`: per annotator, agreement with the consensus on the items
   they labeled (leave-one-out free: the consensus is the caller's), accuracy on gold
-  items, Wilson intervals, and a ``reliable`` flag for annotators with enough items.
+  items, Wilson intervals, and a ``scored`` flag for annotators with enough items to score.
 - :func:`fleiss_kappa`, :func:`krippendorff_alpha` (nominal) over all items;
   :func:`cohen_kappa` for one pair; :func:`pairwise_cohen_kappa` for every pair that
   shares enough items, from one sparse product.
@@ -123,16 +123,18 @@ def annotator_quality(
     gold : DataFrame (item, label), Series or dict, optional
         Known answers; adds ``gold_accuracy`` and ``n_gold``.
     min_items : int
-        Annotators with fewer items get ``reliable = False`` and no score in
+        Annotators with fewer items get ``scored = False`` and no score in
         ``quality`` (the ``note`` column says why).
 
     Returns
     -------
     DataFrame
         ``worker, n_items, agreement, agreement_low, agreement_high, n_gold,
-        gold_accuracy, quality, reliable, note``. ``quality`` is gold accuracy when
+        gold_accuracy, quality, scored, note``. ``quality`` is gold accuracy when
         the annotator has at least ``min_items`` gold items, otherwise agreement.
-        Sorted by ``quality`` ascending (unreliable annotators last).
+        ``scored`` says the annotator has enough items to be scored at all (not that
+        they are good: an adversary with many items is scored, and scores low).
+        Sorted by ``quality`` ascending (annotators without a score last).
     """
     check_number(min_items, "min_items", "annotator_quality", kind=int, low=1)
     codes = _check_codes(annotations, labels, "labels")
@@ -151,11 +153,11 @@ def annotator_quality(
     with np.errstate(invalid="ignore", divide="ignore"):
         gold_acc = np.where(n_gold > 0, g_hits / np.maximum(n_gold, 1), np.nan)
     use_gold = n_gold >= min_items
-    reliable = (n >= min_items) | use_gold
+    scored = (n >= min_items) | use_gold
     quality = np.where(use_gold, gold_acc, agreement)
-    quality = np.where(reliable, quality, np.nan)
+    quality = np.where(scored, quality, np.nan)
     note = np.where(
-        reliable,
+        scored,
         np.where(use_gold, "scored on gold", "scored on consensus"),
         np.char.add(np.char.add("too few items (", n.astype(str)), f" < {min_items}): no score"),
     )
@@ -169,12 +171,12 @@ def annotator_quality(
             "n_gold": n_gold,
             "gold_accuracy": gold_acc,
             "quality": quality,
-            "reliable": reliable,
+            "scored": scored,
             "note": note,
         }
     )
     return frame.sort_values(
-        ["reliable", "quality"], ascending=[False, True], kind="stable"
+        ["scored", "quality"], ascending=[False, True], kind="stable"
     ).reset_index(drop=True)
 
 

@@ -98,7 +98,7 @@ def build_section(ctx: DemoContext) -> Section:
         "agreement",
         "true accuracy",
         "Dawid-Skene skill",
-        "reliable",
+        "scored",
         "note",
     ]
     return Section(
