@@ -133,7 +133,9 @@ class BaseAggregator(BaseEstimator, ABC):  # type: ignore[misc]
         ``agreement`` the share of the item's annotations that equal it.
         """
         check_is_fitted(self, "proba_")
-        conf = self.proba_.max(axis=1)
+        from labelwise.aggregate._sparse import row_max
+
+        conf = row_max(self.proba_)  # proba_ is sparse for many classes
         frame = pd.DataFrame(
             {
                 "item": self.items_,

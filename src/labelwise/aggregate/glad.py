@@ -10,6 +10,8 @@ from scipy.special import expit
 from labelwise._validation import check_number
 from labelwise.aggregate._base import class_prior
 from labelwise.aggregate._em import EMAggregator
+from labelwise.aggregate._sparse import uses_sparse
+from labelwise.aggregate._sparse_em import fit_sparse_em
 from labelwise.annotations import Annotations
 
 __all__ = ["GLAD"]
@@ -77,6 +79,14 @@ class GLAD(EMAggregator):
         k = posterior.shape[1]
         return class_prior(posterior, self.smoothing) if self.learn_prior else np.full(k, 1.0 / k)
 
+    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
+        if not uses_sparse(annotations):
+            super()._fit(annotations, gold)
+            return
+        # many classes: posterior over answered cells only (see aggregate._sparse)
+        self._prepare(annotations)
+        fit_sparse_em(self, annotations, gold)
+
     def _prepare(self, annotations: Annotations) -> None:
         self._cell = annotations.item.astype(np.int64) * annotations.n_classes + annotations.label
         self.ability_ = np.ones(annotations.n_workers)
@@ -99,9 +109,12 @@ class GLAD(EMAggregator):
         return -float(q), -np.concatenate([ga, gb])
 
     def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
+        self._m_step_correct(annotations, posterior[annotations.item, annotations.label])
+
+    def _m_step_correct(self, annotations: Annotations, p_correct: NDArray[np.floating]) -> None:
+        """M-step from the posterior of each answer's own label."""
         from threadpoolctl import threadpool_limits
 
-        p_correct = posterior[annotations.item, annotations.label]
         # L-BFGS-B's small BLAS calls run 5-8x slower when OpenBLAS spreads them over
         # threads (measured on 2 busy cores: 6.7 s -> 0.8 s for RTE's 8,000 answers)
         with threadpool_limits(1):
@@ -116,13 +129,20 @@ class GLAD(EMAggregator):
         self.ability_ = res.x[: annotations.n_workers]
         self._log_beta = res.x[annotations.n_workers :]
 
-    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
-        k, n = annotations.n_classes, annotations.n_items
+    def _answer_terms(
+        self, annotations: Annotations
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Per answer: log P(answer | another class) and log-ratio right / wrong."""
         x = self.ability_[annotations.worker] * np.exp(self._log_beta[annotations.item])
         log_right = -np.logaddexp(0, -x)
-        log_wrong = -np.logaddexp(0, x) - np.log(k - 1)
+        log_wrong = -np.logaddexp(0, x) - np.log(annotations.n_classes - 1)
+        return log_wrong, log_right - log_wrong
+
+    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
+        k, n = annotations.n_classes, annotations.n_items
+        log_wrong, log_ratio = self._answer_terms(annotations)
         base = np.bincount(annotations.item, weights=log_wrong, minlength=n)
-        bonus = np.bincount(self._cell, weights=log_right - log_wrong, minlength=n * k)
+        bonus = np.bincount(self._cell, weights=log_ratio, minlength=n * k)
         return base[:, None] + bonus.reshape(n, k)
 
     def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:

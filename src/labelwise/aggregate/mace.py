@@ -6,6 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labelwise.aggregate._em import EMAggregator
+from labelwise.aggregate._sparse import check_memory
 from labelwise.annotations import Annotations
 
 __all__ = ["MACE"]
@@ -48,7 +49,13 @@ class MACE(EMAggregator):
         self.smoothing = smoothing
 
     def _prepare(self, annotations: Annotations) -> None:
-        k = annotations.n_classes
+        n, w, k = annotations.n_items, annotations.n_workers, annotations.n_classes
+        check_memory(
+            type(self).__name__,
+            annotations,
+            n * k * 8 * 4 + w * k * k * 8 + w * k * 8 * 3,
+            f"{n:,} x {k:,} posteriors and {w:,} confusion matrices of {k:,} x {k:,}",
+        )
         self._cell = annotations.item.astype(np.int64) * k + annotations.label
         self._wcell = annotations.worker.astype(np.int64) * k + annotations.label
         self._n_w = annotations.annotations_per_worker().astype(float)
