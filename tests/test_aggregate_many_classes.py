@@ -108,9 +108,9 @@ def test_sparse_em_equals_the_dense_em(make, monkeypatch):
 def test_models_with_per_class_parameters_refuse_before_allocating(monkeypatch):
     ann, _ = _many_class_crowd(n_items=2000, n_classes=10_000, per_item=3)
     monkeypatch.setenv("LABELWISE_MAX_MEMORY", "2G")
-    with pytest.raises(ResourceError, match=r"DawidSkene on 2,000 items x 10,000 classes .* GB"):
+    with pytest.raises(ResourceError, match=r"DawidSkene on 2,000 items x 10,000 classes .* GiB"):
         DawidSkene().fit(ann)
-    with pytest.raises(ResourceError, match=r"MACE .*over the 2\.1 GB limit"):
+    with pytest.raises(ResourceError, match=r"MACE .*over the 2\.0 GiB limit"):
         MACE().fit(ann)
     monkeypatch.setenv("LABELWISE_MAX_MEMORY", "lots")
     with pytest.raises(ResourceError, match="LABELWISE_MAX_MEMORY='lots' is not a size"):
@@ -135,3 +135,20 @@ def test_ten_thousand_classes_stay_small():
     assert (one.label_codes_ == truth).mean() > (mv.label_codes_ == truth).mean()
     assert one.proba_.shape == (3000, 10_000) and one.proba_rest_.shape == (3000,)
     assert not hasattr(one, "confusion_")
+
+
+def test_agreement_statistics_stay_sparse_in_the_classes():
+    import tracemalloc
+
+    from labelwise.agreement import fleiss_kappa, krippendorff_alpha
+
+    ann, _ = _many_class_crowd(n_items=3000, n_classes=10_000, per_item=3, seed=3)
+    tracemalloc.start()
+    try:
+        kappa, alpha = fleiss_kappa(ann), krippendorff_alpha(ann)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20  # the dense vote table alone was 240 MB, K x K 800 MB
+    # nearly every disagreement is between two different rare classes: chance ~ 0
+    assert 0.4 < kappa < 0.9 and alpha == pytest.approx(kappa, abs=0.01)

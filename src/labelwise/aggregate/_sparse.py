@@ -71,10 +71,10 @@ def memory_limit() -> int:
 
 
 def _size(n_bytes: float) -> str:
-    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
         if n_bytes >= scale:
             return f"{n_bytes / scale:,.1f} {unit}"
-    return f"{n_bytes / 1e3:,.0f} kB"
+    return f"{n_bytes / 2**10:,.0f} KiB"
 
 
 def check_memory(name: str, annotations: Annotations, n_bytes: float, what: str) -> None:

@@ -92,6 +92,9 @@ class DawidSkene(EMAggregator):
 
     Notes
     -----
+    Needs ``n_workers * K * K`` confusion cells: with thousands of classes the fit is
+    refused with a :class:`~labelwise.errors.ResourceError` giving the estimated
+    memory before anything large is allocated (limit 4 GiB, ``LABELWISE_MAX_MEMORY``).
     Initialised from the soft majority vote. Gold labels, when given, are clamped
     on their items in every E-step, so they anchor the confusion matrices. The loop
     runs in float32 (half the memory traffic of the two sparse products, which
@@ -159,7 +162,16 @@ class OneCoinDawidSkene(EMAggregator):
     skill_ : ndarray (n_workers,)
         The accuracy ``p_w``.
     confusion_ : ndarray (n_workers, K, K)
-        The implied confusion matrices.
+        The implied confusion matrices (not set with many classes).
+
+    Notes
+    -----
+    With many classes (``n_items * K`` over ``aggregate._sparse.DENSE_CELL_LIMIT``)
+    the fit runs over answered cells only: ``proba_`` is a ``scipy.sparse.csr_array``
+    with each item's posterior on the classes it was answered (or its gold class), and
+    ``proba_rest_`` (n_items,) the posterior mass of all other classes together, spread
+    over them in proportion to ``prior_``. The result equals the dense fit's; the label
+    is the most probable answered class.
     """
 
     def __init__(self, *, max_iter: int = 100, tol: float = 1e-5, smoothing: float = 0.5):

@@ -54,6 +54,11 @@ class GLAD(EMAggregator):
         ``1 / beta``: larger is harder.
     skill_ : ndarray (n_workers,)
         Mean probability of a correct answer over the items the annotator labeled.
+
+    Notes
+    -----
+    With many classes ``proba_`` is sparse over the answered classes and
+    ``proba_rest_`` holds the rest, as in :class:`OneCoinDawidSkene`.
     """
 
     def __init__(
