@@ -20,10 +20,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from labelwise.aggregate._base import has_converged
-from labelwise.aggregate._sparse import Cells, answer_cells, pick_top
+from labelwise.aggregate._sparse import Cells, answer_cells, pick_top, uses_sparse
 from labelwise.annotations import Annotations
 
-__all__ = ["fit_sparse_em"]
+__all__ = ["SparseEMMixin", "fit_sparse_em"]
 
 
 def _prior(
@@ -127,3 +127,18 @@ def fit_sparse_em(model: Any, annotations: Annotations, gold: NDArray[np.int32])
     codes, _ = pick_top(cells, values, "first", np.random.default_rng(0))
     model.label_codes_ = codes
     model._finalize(annotations, model.proba_)
+
+
+class SparseEMMixin:
+    """Runs :func:`fit_sparse_em` instead of the dense loop when the classes are many.
+
+    Put before :class:`~labelwise.aggregate._em.EMAggregator` in the bases of a model
+    that has ``_answer_terms`` and ``_m_step_correct``.
+    """
+
+    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
+        if not uses_sparse(annotations):
+            super()._fit(annotations, gold)  # type: ignore[misc]
+            return
+        self._prepare(annotations)  # type: ignore[attr-defined]
+        fit_sparse_em(self, annotations, gold)

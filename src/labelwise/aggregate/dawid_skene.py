@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from labelwise.aggregate._base import expected_accuracy
 from labelwise.aggregate._em import EMAggregator
 from labelwise.aggregate._sparse import check_memory, uses_sparse
-from labelwise.aggregate._sparse_em import fit_sparse_em
+from labelwise.aggregate._sparse_em import SparseEMMixin
 from labelwise.annotations import Annotations
 
 __all__ = [
@@ -142,7 +142,7 @@ class DawidSkene(EMAggregator):
         self.skill_ = expected_accuracy(self.confusion_, self.prior_)
 
 
-class OneCoinDawidSkene(EMAggregator):
+class OneCoinDawidSkene(SparseEMMixin, EMAggregator):
     """Dawid-Skene with one accuracy per annotator (errors spread evenly over the rest).
 
     ``P(answer l | true k) = p_w`` if ``l == k`` else ``(1 - p_w) / (K - 1)``.
@@ -178,14 +178,6 @@ class OneCoinDawidSkene(EMAggregator):
         self.max_iter = max_iter
         self.tol = tol
         self.smoothing = smoothing
-
-    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
-        if not uses_sparse(annotations):
-            super()._fit(annotations, gold)
-            return
-        # many classes: posterior over answered cells only (see aggregate._sparse)
-        self._prepare(annotations)
-        fit_sparse_em(self, annotations, gold)
 
     def _prepare(self, annotations: Annotations) -> None:
         self._n_w = annotations.annotations_per_worker().astype(float)

@@ -10,14 +10,13 @@ from scipy.special import expit
 from labelwise._validation import check_number
 from labelwise.aggregate._base import class_prior
 from labelwise.aggregate._em import EMAggregator
-from labelwise.aggregate._sparse import uses_sparse
-from labelwise.aggregate._sparse_em import fit_sparse_em
+from labelwise.aggregate._sparse_em import SparseEMMixin
 from labelwise.annotations import Annotations
 
 __all__ = ["GLAD"]
 
 
-class GLAD(EMAggregator):
+class GLAD(SparseEMMixin, EMAggregator):
     """Generative model of Labels, Abilities and Difficulties.
 
     Annotator ``w`` answers item ``i`` correctly with probability
@@ -83,14 +82,6 @@ class GLAD(EMAggregator):
     def _class_prior(self, posterior: NDArray[np.floating]) -> NDArray[np.float64]:
         k = posterior.shape[1]
         return class_prior(posterior, self.smoothing) if self.learn_prior else np.full(k, 1.0 / k)
-
-    def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
-        if not uses_sparse(annotations):
-            super()._fit(annotations, gold)
-            return
-        # many classes: posterior over answered cells only (see aggregate._sparse)
-        self._prepare(annotations)
-        fit_sparse_em(self, annotations, gold)
 
     def _prepare(self, annotations: Annotations) -> None:
         self._cell = annotations.item.astype(np.int64) * annotations.n_classes + annotations.label
