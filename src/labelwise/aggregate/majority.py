@@ -57,7 +57,8 @@ class MajorityVote(BaseAggregator):
         Share of the item's votes per class (gold items one-hot). With many classes
         (``n_items * n_classes`` over ``aggregate._sparse.DENSE_CELL_LIMIT``) a
         ``scipy.sparse.csr_array`` with the answered classes only; ``proba_rest_``
-        is then 1 for items without answers (uniform) and 0 elsewhere.
+        is then 1 for items without answers (uniform) and 0 elsewhere. The labels
+        are the same, except that a random tie-break draws its own keys there.
     skill_ : ndarray (n_workers,)
         Share of each annotator's answers that equal the consensus.
 
