@@ -239,7 +239,12 @@ def build_section(ctx: DemoContext) -> Section:
                 f"assumed to need {plan.assumptions['active-learning share of items']:.0%} of "
                 "the items."
             ),
-            figure_from_matplotlib(plot_budget(plan), "Expected accuracy against money."),
+            figure_from_matplotlib(
+                plot_budget(plan),
+                "Expected model accuracy against total money, one line per labeling "
+                "strategy, the Pareto frontier in grey. Below the smallest measured "
+                "training size the fitted curve is extrapolated and floored at chance.",
+            ),
             Table(
                 plan.strategies.drop(columns=["items low", "items high"]),
                 caption="Money per strategy at 0.04 per label",
