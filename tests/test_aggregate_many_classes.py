@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labelwise import Annotations
 from labelwise.aggregate import (
@@ -152,3 +154,32 @@ def test_agreement_statistics_stay_sparse_in_the_classes():
     assert peak < 10 * 2**20  # the dense vote table alone was 240 MB, K x K 800 MB
     # nearly every disagreement is between two different rare classes: chance ~ 0
     assert 0.4 < kappa < 0.9 and alpha == pytest.approx(kappa, abs=0.01)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # tiny crowds: identifiability etc.
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 7), st.integers(0, 5), st.integers(0, 9)),
+        min_size=1,
+        max_size=60,
+        unique_by=lambda t: (t[0], t[1]),
+    )
+)
+def test_sparse_and_dense_votes_agree_on_any_crowd(rows):
+    item, worker, label = (np.array(c) for c in zip(*rows, strict=True))
+    ann = Annotations.from_codes(item, worker, label, n_items=8, n_workers=6, n_classes=10)
+    dense = MajorityVote(ties="flag").fit(ann)
+    dense_one = OneCoinDawidSkene(max_iter=5).fit(ann)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_sparse, "DENSE_CELL_LIMIT", 0)
+        sparse = MajorityVote(ties="flag").fit(ann)
+        sparse_one = OneCoinDawidSkene(max_iter=5).fit(ann)
+    np.testing.assert_array_equal(sparse.label_codes_, dense.label_codes_)
+    # items without answers: an empty row and rest 1 where the dense vote is uniform
+    spread = sparse.proba_.toarray() + sparse.proba_rest_[:, None] / 10
+    np.testing.assert_allclose(spread, dense.proba_)
+    full = sparse_one.proba_.toarray()
+    np.testing.assert_allclose(full.sum(axis=1) + sparse_one.proba_rest_, 1.0)
+    on = full > 0
+    np.testing.assert_allclose(full[on], dense_one.proba_[on], rtol=1e-6, atol=1e-12)
