@@ -94,16 +94,18 @@ def run(kind: str, method: str, n_items: int, n_classes: int, src: str | None) -
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before-src", default=None)
+    parser.add_argument("--methods", default="mv,wmv,onecoin,glad,ds,mace")
+    parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     codes = [("after", None)] + ([("before", args.before_src)] if args.before_src else [])
     rows = []
     for n in (5_000, 10_000):
-        for method in ("mv", "wmv", "onecoin", "glad", "ds", "mace"):
+        for method in args.methods.split(","):
             for name, src in codes:
                 res = run(name, method, n, n, src)
                 rows.append({"items = classes": n, "method": method, "code": name, **res})
                 print(json.dumps(rows[-1]), flush=True)
-        for method in ("MajorityVote", "Wawa"):
+        for method in () if args.no_peer else ("MajorityVote", "Wawa"):
             res = run("crowd-kit", method, n, n, None)
             rows.append({"items = classes": n, "method": method, "code": "crowd-kit", **res})
             print(json.dumps(rows[-1]), flush=True)

@@ -84,7 +84,7 @@ def test_sparse_random_tie_break_picks_among_the_top_classes(force_sparse):
     assert (mv.label_codes_[tied] != lowest).mean() > 0.25
 
 
-@pytest.mark.parametrize("make", [OneCoinDawidSkene, lambda: GLAD(max_iter=30)])
+@pytest.mark.parametrize("make", [OneCoinDawidSkene, lambda: GLAD(max_iter=30), MACE])
 def test_sparse_em_equals_the_dense_em(make, monkeypatch):
     ann, truth = _many_class_crowd()
     gold = {i: int(truth[i]) for i in range(0, 400, 50)}
@@ -112,7 +112,10 @@ def test_models_with_per_class_parameters_refuse_before_allocating(monkeypatch):
     monkeypatch.setenv("LABELWISE_MAX_MEMORY", "2G")
     with pytest.raises(ResourceError, match=r"DawidSkene on 2,000 items x 10,000 classes .* GiB"):
         DawidSkene().fit(ann)
-    with pytest.raises(ResourceError, match=r"MACE .*over the 2\.0 GiB limit"):
+    mace = MACE().fit(ann)  # sparse: only its strategies are (n_workers, K)
+    assert sp.issparse(mace.proba_) and not hasattr(mace, "confusion_")
+    monkeypatch.setenv("LABELWISE_MAX_MEMORY", "1M")
+    with pytest.raises(ResourceError, match=r"MACE .*40 spam strategies over 10,000 classes"):
         MACE().fit(ann)
     monkeypatch.setenv("LABELWISE_MAX_MEMORY", "lots")
     with pytest.raises(ResourceError, match="LABELWISE_MAX_MEMORY='lots' is not a size"):

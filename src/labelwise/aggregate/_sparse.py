@@ -3,8 +3,8 @@
 With thousands of classes (fine-grained categories, entity ids) a dense
 (n_items, K) posterior does not fit: 10,000 items x 10,000 classes is 800 MB per
 array. Yet an item's answers name only a few classes. For the models whose error
-is symmetric (majority votes, one-coin Dawid-Skene, GLAD), every class nobody
-answered for an item has the same likelihood, so the posterior is exact with
+is symmetric (majority votes, one-coin Dawid-Skene, GLAD) or spam-shaped (MACE),
+every class nobody answered for an item has the same likelihood, so the posterior is exact with
 
 - one value per *answered* (item, class) cell (gold cells included), and
 - one *rest* mass per item: the posterior of all the other classes together,
@@ -12,10 +12,10 @@ answered for an item has the same likelihood, so the posterior is exact with
 
 Estimators switch to this form by themselves when ``n_items * K`` exceeds
 :data:`DENSE_CELL_LIMIT`; their ``proba_`` is then a ``scipy.sparse.csr_array``
-holding the answered cells and ``proba_rest_`` the rest mass per item. Models with
-per-class parameters (full Dawid-Skene: K x K per annotator; MACE) cannot be made
-sparse; :func:`check_memory` refuses them with the estimated memory before
-anything large is allocated.
+holding the answered cells and ``proba_rest_`` the rest mass per item. Full
+Dawid-Skene (K x K per annotator) cannot be made sparse; :func:`check_memory`
+refuses it (and MACE when its per-annotator strategies alone are too large) with the
+estimated memory before anything large is allocated.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ __all__ = [
 #: ``n_items * n_classes`` above which the vote and posterior are kept sparse
 #: (2**24 cells: 128 MiB per float64 array).
 DENSE_CELL_LIMIT = 2**24
+#: The aggregators that keep their posterior sparse in the number of classes.
+SPARSE_MODELS = ("MajorityVote", "WeightedMajorityVote", "OneCoinDawidSkene", "GLAD", "MACE")
 #: Default memory an aggregator may plan to use (bytes); ``LABELWISE_MAX_MEMORY``
 #: (bytes, or with a K/M/G suffix) overrides it.
 DEFAULT_MEMORY_LIMIT = 4 * 2**30
@@ -85,11 +87,13 @@ def check_memory(name: str, annotations: Annotations, n_bytes: float, what: str)
     limit = memory_limit()
     if n_bytes <= limit:
         return
+    others = [m for m in SPARSE_MODELS if m != name]
+    listed = ", ".join(others[:-1]) + " and " + others[-1]
     raise ResourceError(
         f"{name} on {annotations.n_items:,} items x {annotations.n_classes:,} classes x "
         f"{annotations.n_workers:,} annotators needs about {_size(n_bytes)} ({what}), over "
-        f"the {_size(limit)} limit (LABELWISE_MAX_MEMORY). OneCoinDawidSkene, GLAD, "
-        "MajorityVote and WeightedMajorityVote stay sparse in the number of classes."
+        f"the {_size(limit)} limit (LABELWISE_MAX_MEMORY). {listed} stay sparse in "
+        "the number of classes."
     )
 
 
