@@ -37,3 +37,15 @@ def shared_data() -> Path:
 @pytest.fixture
 def crowd() -> tuple[Annotations, np.ndarray]:
     return make_crowd()
+
+
+@pytest.fixture(scope="session")
+def demo_report_path(tmp_path_factory) -> Path:
+    """The demo report in fast mode, rendered once per session (report and browser tests)."""
+    import warnings
+
+    from labelwise.report.demo import run_demo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return run_demo(tmp_path_factory.mktemp("demo"), fast=True)

@@ -109,9 +109,9 @@ def test_annotator_quality_flags_few_items_and_ranks_worst_first():
     q = annotator_quality(ann, ds.label_codes_, min_items=10)
     assert q["worker"].iloc[0] == 2  # the 0.5-accuracy annotator is worst
     newbie = q[q["worker"] == 77].iloc[0]
-    assert not newbie["reliable"] and np.isnan(newbie["quality"])
+    assert not newbie["scored"] and np.isnan(newbie["quality"])
     assert "too few items (3 < 10)" in newbie["note"]
-    assert q["reliable"].iloc[-1] == False  # noqa: E712 - unreliable rows go last
+    assert q["scored"].iloc[-1] == False  # noqa: E712 - unreliable rows go last
     known = q["agreement"].notna()
     assert (q.loc[known, "agreement_low"] <= q.loc[known, "agreement"]).all()
     assert (q.loc[known, "agreement"] <= q.loc[known, "agreement_high"]).all()

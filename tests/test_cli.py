@@ -71,12 +71,10 @@ def test_annotators_table_and_csv(files, tmp_path):
     )
     assert result.exit_code == 0, result.output
     q = pd.read_csv(out)
-    assert {"worker", "agreement", "gold_accuracy", "reliable", "note", "ds skill"} <= set(
-        q.columns
-    )
-    scored = q[q["reliable"]]
+    assert {"worker", "agreement", "gold_accuracy", "scored", "note", "ds skill"} <= set(q.columns)
+    scored = q[q["scored"]]
     assert len(scored) > 0 and scored["quality"].is_monotonic_increasing
-    assert q["reliable"].is_monotonic_decreasing  # unscored annotators come last
+    assert q["scored"].is_monotonic_decreasing  # unscored annotators come last
 
 
 def test_bad_input_is_one_clear_line_and_no_output_file(tmp_path):

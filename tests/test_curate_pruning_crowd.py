@@ -100,3 +100,27 @@ def test_consensus_quality_errors():
         consensus_quality(ann, np.full((6, 2), 0.7))
     with pytest.raises(InputError, match="must be an Annotations object"):
         consensus_quality(np.zeros(3), np.full((6, 2), 0.5))  # type: ignore[arg-type]
+
+
+def test_consensus_quality_keeps_the_vote_tie_break(shared_data):
+    # LabelMe has 2.5 answers per item: many ties, where arg-max of the vote shares
+    # (first class) and MajorityVote's random tie-break disagree
+    ann = Annotations.read(shared_data / "crowd" / "labelme" / "annotations.csv")
+    mv = MajorityVote(random_state=3).fit(ann)
+    assert mv.tied_.sum() > 50
+    model = np.full((ann.n_items, ann.n_classes), 1.0 / ann.n_classes)
+    q = consensus_quality(ann, model, aggregator=mv)
+    assert np.array_equal(q.consensus, mv.label_codes_)
+    assert not np.array_equal(q.consensus, mv.proba_.argmax(axis=1))
+    # an unfitted MajorityVote is fitted inside and still keeps its tie-break
+    q2 = consensus_quality(ann, model, aggregator=MajorityVote(random_state=3))
+    assert np.array_equal(q2.consensus, mv.label_codes_)
+
+
+def test_consensus_quality_with_flagged_ties_uses_the_combined_posterior():
+    ann = Annotations.from_arrays([0, 0, 1, 1, 1], list("ababc"), [0, 1, 1, 1, 0])
+    model = np.array([[0.2, 0.8], [0.3, 0.7]])
+    q = consensus_quality(ann, model, aggregator=MajorityVote(ties="flag"))
+    # item 0 is tied 1-1 under the vote; the model breaks it toward class 1
+    assert q.consensus.tolist() == [1, 1]
+    assert np.all((q.quality > 0) & (q.quality <= 1))

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from labelwise.report import Section, Table, Text, render_report
-from labelwise.report.demo import DEMO_SECTIONS, run_demo
+from labelwise.report.demo import DEMO_SECTIONS
 
 
 def test_render_report_escapes_text_and_writes_atomically(tmp_path):
@@ -24,9 +22,8 @@ def test_render_report_escapes_text_and_writes_atomically(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["index.html"]
 
 
-@pytest.mark.filterwarnings("ignore::UserWarning")
-def test_demo_writes_every_section(tmp_path):
-    path = run_demo(tmp_path, fast=True)
+def test_demo_writes_every_section(demo_report_path):
+    path = demo_report_path
     html = path.read_text()
     assert path.name == "index.html"
     assert "Crowd label aggregation" in html and "Dawid-Skene" in html
@@ -45,3 +42,45 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     os.umask(umask)
     assert (path.stat().st_mode & 0o777) == (0o666 & ~umask)
     assert path.read_text() == "hi"
+
+
+def test_tables_print_counts_as_integers_and_no_negative_zero():
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "count": [165.0, 12.0, np.nan],  # floats only because of the missing value
+            "accuracy": [1.0, 0.0, 1.0],  # whole, but a share: keeps its decimals
+            "gain": [-0.0001, 0.25, np.inf],
+            "ok": [True, False, True],
+        }
+    )
+    html = Table(frame).to_html()
+    assert ">165<" in html and ">12<" in html and "165.000" not in html
+    assert ">1.000<" in html and ">0.000<" in html
+    assert "-0.000" not in html and "∞" in html
+
+
+def test_report_figures_keep_readable_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from labelwise.report import figure_from_matplotlib
+    from labelwise.report._blocks import MIN_FONT_PT
+
+    fig, ax = plt.subplots(figsize=(10, 3))
+    ax.set_title("tiny", fontsize=4)
+    ax.plot([0, 1], [0, 1], label="x")
+    ax.legend(fontsize=5)
+    sizes = []
+    fig.canvas.mpl_connect("draw_event", lambda e: sizes.extend(
+        t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()
+    ))  # fmt: skip
+    out = figure_from_matplotlib(fig, "c", dpi=100)
+    assert min(sizes) >= MIN_FONT_PT
+    width, height = out.size
+    assert 600 < width < 1100 and height > 150
+    assert out.min_width == max(600, round(0.65 * width))

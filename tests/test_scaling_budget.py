@@ -107,3 +107,16 @@ def test_dynamic_overlap_through_routing():
     # a stricter target buys accuracy with more answers
     acc99, answers99 = routed_overlap_quality(0.85, 4, target=0.995, n_items=300, random_state=0)
     assert answers99 > answers and acc99 >= acc
+
+
+def test_budget_curves_never_fall_below_chance(fit):
+    # a steep noise penalty and money down to a handful of labels: the fitted power law
+    # extrapolated that far down (and penalised) goes negative without the floor
+    strategies = [Strategy("noisy", 1.0, 0.5), Strategy("clean", 1.0, 1.0)]
+    plan = plan_budget(
+        fit, target=0.9, cost_per_label=0.1, strategies=strategies, noise_penalty=2.0,
+        n_classes=4,
+    )  # fmt: skip
+    acc = plan.curves["accuracy"].to_numpy()
+    assert acc.min() >= 0.25 and acc.max() <= 1.0
+    assert (plan.curves.loc[plan.curves.strategy == "noisy", "accuracy"] == 0.25).any()

@@ -3,7 +3,7 @@
 - :func:`item_agreement`: per item, the share of its annotations equal to the consensus.
 - :func:`annotator_quality`: per annotator, agreement with the consensus on the items
   they labeled (leave-one-out free: the consensus is the caller's), accuracy on gold
-  items, Wilson intervals, and a ``reliable`` flag for annotators with enough items.
+  items, Wilson intervals, and a ``scored`` flag for annotators with enough items to score.
 - :func:`fleiss_kappa`, :func:`krippendorff_alpha` (nominal) over all items;
   :func:`cohen_kappa` for one pair; :func:`pairwise_cohen_kappa` for every pair that
   shares enough items, from one sparse product.
@@ -82,14 +82,23 @@ def worker_hits(
 
 def _pairable_votes(
     annotations: Annotations,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
-    """Vote counts and totals of the items with at least two answers (None if none)."""
-    votes = annotations.vote_counts()
-    m = votes.sum(axis=1)
-    keep = m >= 2
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]] | None:
+    """Votes of the items with at least two answers, one entry per answered (item, class)
+    cell: (cell item, cell class, cell votes, the cell item's total). None if none.
+
+    Sparse in the number of classes: with 10,000 classes the dense (items x K) vote
+    table and Krippendorff's K x K product took minutes and gigabytes.
+    """
+    k = annotations.n_classes
+    keys = annotations.item.astype(np.int64) * k + annotations.label
+    cells, votes = np.unique(keys, return_counts=True)
+    item = cells // k
+    m = np.bincount(annotations.item, minlength=annotations.n_items)
+    keep = m[item] >= 2
     if not keep.any():
         return None
-    return votes[keep], m[keep]
+    item = item[keep]
+    return item, cells[keep] % k, votes[keep].astype(np.float64), m[item].astype(np.float64)
 
 
 def item_agreement(annotations: Annotations, labels: ArrayLike) -> NDArray[np.float64]:
@@ -123,16 +132,18 @@ def annotator_quality(
     gold : DataFrame (item, label), Series or dict, optional
         Known answers; adds ``gold_accuracy`` and ``n_gold``.
     min_items : int
-        Annotators with fewer items get ``reliable = False`` and no score in
+        Annotators with fewer items get ``scored = False`` and no score in
         ``quality`` (the ``note`` column says why).
 
     Returns
     -------
     DataFrame
         ``worker, n_items, agreement, agreement_low, agreement_high, n_gold,
-        gold_accuracy, quality, reliable, note``. ``quality`` is gold accuracy when
+        gold_accuracy, quality, scored, note``. ``quality`` is gold accuracy when
         the annotator has at least ``min_items`` gold items, otherwise agreement.
-        Sorted by ``quality`` ascending (unreliable annotators last).
+        ``scored`` says the annotator has enough items to be scored at all (not that
+        they are good: an adversary with many items is scored, and scores low).
+        Sorted by ``quality`` ascending (annotators without a score last).
     """
     check_number(min_items, "min_items", "annotator_quality", kind=int, low=1)
     codes = _check_codes(annotations, labels, "labels")
@@ -151,11 +162,11 @@ def annotator_quality(
     with np.errstate(invalid="ignore", divide="ignore"):
         gold_acc = np.where(n_gold > 0, g_hits / np.maximum(n_gold, 1), np.nan)
     use_gold = n_gold >= min_items
-    reliable = (n >= min_items) | use_gold
+    scored = (n >= min_items) | use_gold
     quality = np.where(use_gold, gold_acc, agreement)
-    quality = np.where(reliable, quality, np.nan)
+    quality = np.where(scored, quality, np.nan)
     note = np.where(
-        reliable,
+        scored,
         np.where(use_gold, "scored on gold", "scored on consensus"),
         np.char.add(np.char.add("too few items (", n.astype(str)), f" < {min_items}): no score"),
     )
@@ -169,12 +180,12 @@ def annotator_quality(
             "n_gold": n_gold,
             "gold_accuracy": gold_acc,
             "quality": quality,
-            "reliable": reliable,
+            "scored": scored,
             "note": note,
         }
     )
     return frame.sort_values(
-        ["reliable", "quality"], ascending=[False, True], kind="stable"
+        ["scored", "quality"], ascending=[False, True], kind="stable"
     ).reset_index(drop=True)
 
 
@@ -187,10 +198,12 @@ def fleiss_kappa(annotations: Annotations) -> float:
     pairable = _pairable_votes(annotations)
     if pairable is None:
         return float("nan")
-    v, mm = pairable
-    p_i = ((v**2).sum(axis=1) - mm) / (mm * (mm - 1))
-    p_bar = p_i.mean()
-    p_k = v.sum(axis=0) / mm.sum()
+    item, label, v, mm = pairable
+    items, first = np.unique(item, return_index=True)
+    m_i = mm[first]
+    sq = np.bincount(item, weights=v**2, minlength=annotations.n_items)[items]
+    p_bar = float(((sq - m_i) / (m_i * (m_i - 1))).mean())
+    p_k = np.bincount(label, weights=v, minlength=annotations.n_classes) / m_i.sum()
     p_e = float((p_k**2).sum())
     if np.isclose(p_e, 1.0):
         return float("nan")
@@ -206,16 +219,15 @@ def krippendorff_alpha(annotations: Annotations) -> float:
     pairable = _pairable_votes(annotations)
     if pairable is None:
         return float("nan")
-    v, mm = pairable
-    scaled = v / (mm - 1)[:, None]
-    o = v.T @ scaled - np.diag(scaled.sum(axis=0))
-    n_c = o.sum(axis=1)
-    n = n_c.sum()
-    off = ~np.eye(o.shape[0], dtype=bool)
-    expected = (np.outer(n_c, n_c)[off]).sum()
-    if expected == 0:
+    _, label, v, mm = pairable
+    # o_cc = sum_i v_ic (v_ic - 1) / (m_i - 1); the rows of o sum to n_c = sum_i v_ic
+    diagonal = float((v * (v - 1) / (mm - 1)).sum())
+    n_c = np.bincount(label, weights=v, minlength=annotations.n_classes)
+    n = float(n_c.sum())
+    expected = n**2 - float((n_c**2).sum())
+    if expected <= 0:
         return float("nan")
-    return float(1 - (n - 1) * o[off].sum() / expected)
+    return float(1 - (n - 1) * (n - diagonal) / expected)
 
 
 def _kappa_from_table(table: NDArray[np.float64]) -> float:

@@ -10,6 +10,7 @@ Tree::
     ├── InputError            a table, file or array that cannot be used as given
     │   └── AnnotationsError  annotations or gold labels (column, row, value)
     ├── ParameterError        a hyper-parameter outside its allowed range
+    ├── ResourceError         a job that would need more memory than allowed (said before)
     └── NotFittedError        a fitted attribute read before ``fit``
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "LabelwiseError",
     "NotFittedError",
     "ParameterError",
+    "ResourceError",
 ]
 
 
@@ -38,6 +40,10 @@ class AnnotationsError(InputError):
 
 class ParameterError(LabelwiseError):
     """A hyper-parameter or option outside its allowed values."""
+
+
+class ResourceError(LabelwiseError):
+    """A job that would need more memory than allowed; raised before allocating it."""
 
 
 class NotFittedError(LabelwiseError, AttributeError):

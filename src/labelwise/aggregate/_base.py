@@ -89,6 +89,10 @@ class BaseAggregator(BaseEstimator, ABC):  # type: ignore[misc]
             )
         self._fit(annotations, gold_codes)
         self._finish(annotations)
+        if self._learns_skill_from_overlap:
+            from labelwise.aggregate._collapse import check_collapse
+
+            self.collapsed_ = check_collapse(annotations, self.label_codes_, type(self).__name__)
         return self
 
     def fit_predict(self, annotations: Annotations, gold: Any = None) -> NDArray[Any]:
@@ -129,7 +133,9 @@ class BaseAggregator(BaseEstimator, ABC):  # type: ignore[misc]
         ``agreement`` the share of the item's annotations that equal it.
         """
         check_is_fitted(self, "proba_")
-        conf = self.proba_.max(axis=1)
+        from labelwise.aggregate._sparse import row_max
+
+        conf = row_max(self.proba_)  # proba_ is sparse for many classes
         frame = pd.DataFrame(
             {
                 "item": self.items_,

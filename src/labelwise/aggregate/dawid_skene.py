@@ -13,6 +13,8 @@ from numpy.typing import NDArray
 
 from labelwise.aggregate._base import expected_accuracy
 from labelwise.aggregate._em import EMAggregator
+from labelwise.aggregate._sparse import check_memory, uses_sparse
+from labelwise.aggregate._sparse_em import SparseEMMixin
 from labelwise.annotations import Annotations
 
 __all__ = [
@@ -90,6 +92,9 @@ class DawidSkene(EMAggregator):
 
     Notes
     -----
+    Needs ``n_workers * K * K`` confusion cells: with thousands of classes the fit is
+    refused with a :class:`~labelwise.errors.ResourceError` giving the estimated
+    memory before anything large is allocated (limit 4 GiB, ``LABELWISE_MAX_MEMORY``).
     Initialised from the soft majority vote. Gold labels, when given, are clamped
     on their items in every E-step, so they anchor the confusion matrices. The loop
     runs in float32 (half the memory traffic of the two sparse products, which
@@ -111,6 +116,15 @@ class DawidSkene(EMAggregator):
         self.smoothing = smoothing
 
     def _prepare(self, annotations: Annotations) -> None:
+        n, w, k = annotations.n_items, annotations.n_workers, annotations.n_classes
+        # float32 posterior and log-likelihood in the loop, float64 result; confusion
+        # counts, matrices and their float32 logs
+        check_memory(
+            type(self).__name__,
+            annotations,
+            n * k * (3 * 4 + 2 * 8) + w * k * k * (3 * 8 + 4),
+            f"{w:,} confusion matrices of {k:,} x {k:,} and {n:,} x {k:,} posteriors",
+        )
         self._s = annotations.answer_matrix(np.float32)
 
     def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
@@ -128,7 +142,7 @@ class DawidSkene(EMAggregator):
         self.skill_ = expected_accuracy(self.confusion_, self.prior_)
 
 
-class OneCoinDawidSkene(EMAggregator):
+class OneCoinDawidSkene(SparseEMMixin, EMAggregator):
     """Dawid-Skene with one accuracy per annotator (errors spread evenly over the rest).
 
     ``P(answer l | true k) = p_w`` if ``l == k`` else ``(1 - p_w) / (K - 1)``.
@@ -148,7 +162,16 @@ class OneCoinDawidSkene(EMAggregator):
     skill_ : ndarray (n_workers,)
         The accuracy ``p_w``.
     confusion_ : ndarray (n_workers, K, K)
-        The implied confusion matrices.
+        The implied confusion matrices (not set with many classes).
+
+    Notes
+    -----
+    With many classes (``n_items * K`` over ``aggregate._sparse.DENSE_CELL_LIMIT``)
+    the fit runs over answered cells only: ``proba_`` is a ``scipy.sparse.csr_array``
+    with each item's posterior on the classes it was answered (or its gold class), and
+    ``proba_rest_`` (n_items,) the posterior mass of all other classes together, spread
+    over them in proportion to ``prior_``. The result equals the dense fit's; the label
+    is the most probable answered class.
     """
 
     def __init__(self, *, max_iter: int = 100, tol: float = 1e-5, smoothing: float = 0.5):
@@ -161,22 +184,34 @@ class OneCoinDawidSkene(EMAggregator):
         self._cell = annotations.item.astype(np.int64) * annotations.n_classes + annotations.label
 
     def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
-        correct = posterior[annotations.item, annotations.label]
+        self._m_step_correct(annotations, posterior[annotations.item, annotations.label])
+
+    def _m_step_correct(self, annotations: Annotations, correct: NDArray[np.floating]) -> None:
+        """M-step from the posterior of each answer's own label."""
         hits = np.bincount(annotations.worker, weights=correct, minlength=annotations.n_workers)
         acc = (hits + self.smoothing) / (self._n_w + 2 * self.smoothing)
         self.skill_ = np.clip(acc, 1e-9, 1 - 1e-9)
 
-    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
-        k, n = annotations.n_classes, annotations.n_items
-        acc = self.skill_
+    def _answer_terms(
+        self, annotations: Annotations
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Per answer: log P(answer | another class) and log-ratio right / wrong."""
+        acc, k = self.skill_, annotations.n_classes
         log_wrong = np.log((1 - acc) / (k - 1))
         log_ratio = np.log(acc) - log_wrong
         w = annotations.worker
-        base = np.bincount(annotations.item, weights=log_wrong[w], minlength=n)
-        bonus = np.bincount(self._cell, weights=log_ratio[w], minlength=n * k).reshape(n, k)
+        return log_wrong[w], log_ratio[w]
+
+    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
+        k, n = annotations.n_classes, annotations.n_items
+        log_wrong, log_ratio = self._answer_terms(annotations)
+        base = np.bincount(annotations.item, weights=log_wrong, minlength=n)
+        bonus = np.bincount(self._cell, weights=log_ratio, minlength=n * k).reshape(n, k)
         return base[:, None] + bonus
 
     def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:
+        if uses_sparse(annotations):
+            return  # (n_workers, K, K) would not fit: skill_ is the whole model
         k, acc = annotations.n_classes, self.skill_
         conf = np.repeat(((1 - acc) / (k - 1))[:, None, None], k, axis=1).repeat(k, axis=2)
         idx = np.arange(k)

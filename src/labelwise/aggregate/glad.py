@@ -10,12 +10,13 @@ from scipy.special import expit
 from labelwise._validation import check_number
 from labelwise.aggregate._base import class_prior
 from labelwise.aggregate._em import EMAggregator
+from labelwise.aggregate._sparse_em import SparseEMMixin
 from labelwise.annotations import Annotations
 
 __all__ = ["GLAD"]
 
 
-class GLAD(EMAggregator):
+class GLAD(SparseEMMixin, EMAggregator):
     """Generative model of Labels, Abilities and Difficulties.
 
     Annotator ``w`` answers item ``i`` correctly with probability
@@ -36,8 +37,13 @@ class GLAD(EMAggregator):
     smoothing : float
         Pseudo-count per class in the class prior.
     learn_prior : bool
-        Estimate the class prior from the posterior (default). ``False`` keeps it
-        uniform, as crowd-kit's GLAD does.
+        Estimate the class prior from the posterior. The default ``False`` keeps it
+        uniform, as crowd-kit's GLAD does: a learned prior feeds on itself when items
+        look hard (small ``beta`` makes every answer weak evidence, so the prior decides
+        and then grows); on a two-class crowd with 39 answers per item a user saw it
+        put 104 of 108 items in one class. On the six real crowds of
+        ``benchmarks/aggregation_glad_prior.py`` the uniform prior is as accurate or
+        better on five (web: 0.819 against 0.780) and 0.002 lower on one (temp).
 
     Attributes
     ----------
@@ -47,6 +53,11 @@ class GLAD(EMAggregator):
         ``1 / beta``: larger is harder.
     skill_ : ndarray (n_workers,)
         Mean probability of a correct answer over the items the annotator labeled.
+
+    Notes
+    -----
+    With many classes ``proba_`` is sparse over the answered classes and
+    ``proba_rest_`` holds the rest, as in :class:`OneCoinDawidSkene`.
     """
 
     def __init__(
@@ -56,7 +67,7 @@ class GLAD(EMAggregator):
         tol: float = 1e-5,
         m_step_iter: int = 25,
         smoothing: float = 0.01,
-        learn_prior: bool = True,
+        learn_prior: bool = False,
     ):
         self.max_iter = max_iter
         self.tol = tol
@@ -94,25 +105,40 @@ class GLAD(EMAggregator):
         return -float(q), -np.concatenate([ga, gb])
 
     def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
-        p_correct = posterior[annotations.item, annotations.label]
-        res = minimize(
-            self._neg_q,
-            np.concatenate([self.ability_, self._log_beta]),
-            args=(p_correct, annotations),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": self.m_step_iter},
-        )
+        self._m_step_correct(annotations, posterior[annotations.item, annotations.label])
+
+    def _m_step_correct(self, annotations: Annotations, p_correct: NDArray[np.floating]) -> None:
+        """M-step from the posterior of each answer's own label."""
+        from threadpoolctl import threadpool_limits
+
+        # L-BFGS-B's small BLAS calls run 5-8x slower when OpenBLAS spreads them over
+        # threads (measured on 2 busy cores: 6.7 s -> 0.8 s for RTE's 8,000 answers)
+        with threadpool_limits(1):
+            res = minimize(
+                self._neg_q,
+                np.concatenate([self.ability_, self._log_beta]),
+                args=(p_correct, annotations),
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": self.m_step_iter},
+            )
         self.ability_ = res.x[: annotations.n_workers]
         self._log_beta = res.x[annotations.n_workers :]
 
-    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
-        k, n = annotations.n_classes, annotations.n_items
+    def _answer_terms(
+        self, annotations: Annotations
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Per answer: log P(answer | another class) and log-ratio right / wrong."""
         x = self.ability_[annotations.worker] * np.exp(self._log_beta[annotations.item])
         log_right = -np.logaddexp(0, -x)
-        log_wrong = -np.logaddexp(0, x) - np.log(k - 1)
+        log_wrong = -np.logaddexp(0, x) - np.log(annotations.n_classes - 1)
+        return log_wrong, log_right - log_wrong
+
+    def _answer_log_likelihood(self, annotations: Annotations) -> NDArray[np.floating]:
+        k, n = annotations.n_classes, annotations.n_items
+        log_wrong, log_ratio = self._answer_terms(annotations)
         base = np.bincount(annotations.item, weights=log_wrong, minlength=n)
-        bonus = np.bincount(self._cell, weights=log_right - log_wrong, minlength=n * k)
+        bonus = np.bincount(self._cell, weights=log_ratio, minlength=n * k)
         return base[:, None] + bonus.reshape(n, k)
 
     def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:

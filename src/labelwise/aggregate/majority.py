@@ -9,6 +9,7 @@ from numpy.typing import NDArray
 
 from labelwise._validation import check_number, check_option, check_random_state
 from labelwise.aggregate._base import BaseAggregator, clamp_gold
+from labelwise.aggregate._sparse import Cells, answer_cells, pick_top, uses_sparse
 from labelwise.agreement import worker_hits
 from labelwise.annotations import Annotations
 
@@ -53,7 +54,11 @@ class MajorityVote(BaseAggregator):
     Attributes
     ----------
     proba_ : ndarray (n_items, n_classes)
-        Share of the item's votes per class (gold items one-hot).
+        Share of the item's votes per class (gold items one-hot). With many classes
+        (``n_items * n_classes`` over ``aggregate._sparse.DENSE_CELL_LIMIT``) a
+        ``scipy.sparse.csr_array`` with the answered classes only; ``proba_rest_``
+        is then 1 for items without answers (uniform) and 0 elsewhere. The labels
+        are the same, except that a random tie-break draws its own keys there.
     skill_ : ndarray (n_workers,)
         Share of each annotator's answers that equal the consensus.
 
@@ -76,9 +81,37 @@ class MajorityVote(BaseAggregator):
 
     def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
         rng = check_random_state(self.random_state)
-        votes = annotations.vote_counts()
         weights = np.ones(annotations.n_workers)
+        if uses_sparse(annotations):
+            cells = answer_cells(annotations, gold)
+            votes = np.bincount(cells.of_answer, minlength=cells.item.shape[0])
+            self._from_cell_votes(annotations, gold, cells, votes.astype(float), weights, rng)
+            return
+        votes = annotations.vote_counts()
         self._from_weighted_votes(annotations, gold, votes, weights, rng)
+
+    def _from_cell_votes(
+        self,
+        annotations: Annotations,
+        gold: NDArray[np.int32],
+        cells: Cells,
+        scores: NDArray[np.float64],
+        weights: NDArray[np.float64],
+        rng: np.random.Generator,
+    ) -> None:
+        """The sparse twin of ``_from_weighted_votes``: scores per answered cell."""
+        codes, tied = pick_top(cells, scores, self.ties, rng)
+        known = gold >= 0
+        codes[known] = gold[known]
+        total = np.bincount(cells.item, weights=scores, minlength=annotations.n_items)
+        share = np.where(total[cells.item] > 0, scores / np.maximum(total[cells.item], 1e-300), 0)
+        share = np.where(known[cells.item], (cells.label == gold[cells.item]) * 1.0, share)
+        self.proba_ = cells.to_csr(share)
+        self.proba_rest_ = np.where((total > 0) | known, 0.0, 1.0)
+        self.label_codes_ = codes
+        self.tied_ = tied & ~known
+        self.weights_ = weights
+        self.skill_ = _agreement_with(annotations, codes)
 
     def _from_weighted_votes(
         self,
@@ -157,9 +190,15 @@ class WeightedMajorityVote(MajorityVote):
     def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
         rng = check_random_state(self.random_state)
         k = annotations.n_classes
-        votes = annotations.vote_counts()
-        codes, _ = _break_ties(votes, self.ties, rng)
+        sparse = uses_sparse(annotations)
         known = gold >= 0
+        if sparse:
+            cells = answer_cells(annotations, gold)
+            votes = np.bincount(cells.of_answer, minlength=cells.item.shape[0]).astype(float)
+            codes, _ = pick_top(cells, votes, self.ties, rng)
+        else:
+            votes = annotations.vote_counts()
+            codes, _ = _break_ties(votes, self.ties, rng)
         codes[known] = gold[known]
         weights = np.ones(annotations.n_workers)
         scores = votes
@@ -172,12 +211,23 @@ class WeightedMajorityVote(MajorityVote):
             else:
                 a = np.clip(acc, 1e-6, 1 - 1e-6)
                 weights = np.maximum(np.log((k - 1) * a / (1 - a)), 0.0)
-            flat = np.bincount(
-                annotations.item.astype(np.int64) * k + annotations.label,
-                weights=weights[annotations.worker],
-                minlength=annotations.n_items * k,
-            )
-            scores = flat.reshape(annotations.n_items, k)
-            codes, _ = _break_ties(scores, self.ties, rng)
+            if sparse:
+                scores = np.bincount(
+                    cells.of_answer,
+                    weights=weights[annotations.worker],
+                    minlength=cells.item.shape[0],
+                )
+                codes, _ = pick_top(cells, scores, self.ties, rng)
+            else:
+                flat = np.bincount(
+                    annotations.item.astype(np.int64) * k + annotations.label,
+                    weights=weights[annotations.worker],
+                    minlength=annotations.n_items * k,
+                )
+                scores = flat.reshape(annotations.n_items, k)
+                codes, _ = _break_ties(scores, self.ties, rng)
             codes[known] = gold[known]
-        self._from_weighted_votes(annotations, gold, scores, weights, rng)
+        if sparse:
+            self._from_cell_votes(annotations, gold, cells, scores, weights, rng)
+        else:
+            self._from_weighted_votes(annotations, gold, scores, weights, rng)

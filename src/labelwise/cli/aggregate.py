@@ -171,7 +171,7 @@ def annotators(
             quality.drop(columns=hidden, errors="ignore"),
             title="Annotator quality, worst first",
         )
-        n_unrel = int((~quality["reliable"]).sum())
+        n_unrel = int((~quality["scored"]).sum())
         if n_unrel:
             console.print(
                 f"{n_unrel} annotator(s) with fewer than {min_items} items have no confident score."

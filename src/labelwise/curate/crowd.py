@@ -12,7 +12,10 @@ posterior over classes is a weighted average of
   ``confusion_`` (Dawid-Skene), else ``skill`` on the answer and the rest spread
   evenly; weighted by the annotator's skill above the same baseline.
 
-The consensus label is the aggregator's; its *quality* is the posterior's
+The consensus label is the aggregator's own (``label_codes_``, so majority vote's
+tie-break is kept, not replaced by an arg-max over its vote shares; an item it left
+tied under ``ties="flag"`` takes the combined posterior's most probable class); its
+*quality* is the posterior's
 probability of it. Items are ranked lowest quality first: the consensus most
 likely wrong comes first.
 """
@@ -65,6 +68,15 @@ class CrowdQuality:
     model_weight: float
 
 
+def _consensus_codes(aggregator: Any) -> NDArray[np.int64]:
+    """The aggregator's own consensus codes (its tie-break included), ``-1`` where it
+    left an item tied; the posterior's arg-max only for an aggregator without codes."""
+    codes = getattr(aggregator, "label_codes_", None)
+    if codes is None:
+        codes = np.asarray(aggregator.proba_).argmax(axis=1)
+    return np.array(codes, dtype=np.int64)
+
+
 def consensus_quality(
     annotations: Annotations,
     proba: ArrayLike,
@@ -104,12 +116,13 @@ def consensus_quality(
         aggregator = DawidSkene()
     if not hasattr(aggregator, "skill_"):
         aggregator = aggregator.fit(annotations)
-    consensus = np.asarray(aggregator.proba_).argmax(axis=1).astype(np.int64)
+    consensus = _consensus_codes(aggregator)
     skill = np.clip(np.asarray(aggregator.skill_, dtype=np.float64), 0.0, 1.0)
-    prior = np.bincount(consensus, minlength=k) / n
+    ok = consensus >= 0
+    prior = np.bincount(consensus[ok], minlength=k) / max(int(ok.sum()), 1)
     baseline = float(min(prior.max(), 1 - 1e-6))
     w_ann = np.maximum(1.0 - (1.0 - skill) / (1.0 - baseline), MIN_WEIGHT)
-    model_acc = float((p.argmax(axis=1) == consensus).mean())
+    model_acc = float((p.argmax(axis=1) == consensus)[ok].mean()) if ok.any() else 0.0
     per_item = np.bincount(annotations.item, minlength=n)
     w_model = max(1.0 - (1.0 - model_acc) / (1.0 - baseline), MIN_WEIGHT)
     w_model *= float(np.sqrt(per_item.mean()))
@@ -127,6 +140,9 @@ def consensus_quality(
     np.add.at(summed, annotations.item.astype(np.int64), like * weights[:, None])
     total_w = np.bincount(annotations.item, weights=weights, minlength=n) + w_model
     post = (summed + w_model * p) / total_w[:, None]
+    tied = consensus < 0
+    if tied.any():  # left tied by the aggregator (ties="flag"): the combined posterior decides
+        consensus[tied] = post[tied].argmax(axis=1)
     quality = post[np.arange(n), consensus]
     ranking = np.argsort(quality, kind="stable").astype(np.int64)
     return CrowdQuality(

@@ -19,7 +19,15 @@ def _block_view(block: Text | Table | Figure) -> dict[str, Any]:
         return {"kind": "text", "text": block.text}
     if isinstance(block, Table):
         return {"kind": "table", "html": block.to_html(), "caption": block.caption}
-    return {"kind": "figure", "uri": block.data_uri, "caption": block.caption}
+    width, height = block.size
+    return {
+        "kind": "figure",
+        "uri": block.data_uri,
+        "caption": block.caption,
+        "width": width,
+        "height": height,
+        "min_width": block.min_width,
+    }
 
 
 def render_html(sections: Sequence[Section], *, title: str, subtitle: str = "") -> str:

@@ -342,7 +342,7 @@ def plan_budget(
     if not math.isfinite(top):
         top = fit.n_max_ * 20 * max(s.labels_per_item for s in strategies) * cost_per_label
     money = np.geomspace(top / 200, top * 2, n_grid)
-    curves = _curves(fit, strategies, money, cost_per_label, noise_penalty)
+    curves = _curves(fit, strategies, money, cost_per_label, noise_penalty, 1.0 / n_classes)
     return BudgetPlan(
         target=float(target),
         cost_per_label=float(cost_per_label),
@@ -366,6 +366,7 @@ def _curves(
     money: NDArray[np.float64],
     cost: float,
     penalty: float,
+    chance: float = 0.0,
 ) -> pd.DataFrame:
     parts = []
     with warnings.catch_warnings():
@@ -375,6 +376,9 @@ def _curves(
             acc = fit.predict(np.maximum(items / s.item_share, 1.0)) - penalty * (
                 1.0 - s.label_accuracy
             )
+            # the fitted families extrapolate below the smallest measured size, where
+            # they can fall under chance or even 0: no classifier is worse than guessing
+            acc = np.clip(acc, chance, 1.0)
             parts.append(pd.DataFrame({"strategy": s.name, "money": money, "accuracy": acc}))
     return pd.concat(parts, ignore_index=True)
 

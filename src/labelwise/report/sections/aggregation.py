@@ -41,7 +41,7 @@ def method_accuracy_table(ctx: DemoContext) -> tuple[pd.DataFrame, dict[str, Bas
                 "method": METHOD_NAMES[name],
                 "code": name,
                 "accuracy": float((codes[known] == truth[known]).mean()),
-                "mean confidence": float(model.proba_.max(axis=1).mean()),
+                "mean confidence": float(model.to_frame()["confidence"].mean()),
                 "iterations": getattr(model, "n_iter_", 1),
             }
         )
@@ -98,7 +98,7 @@ def build_section(ctx: DemoContext) -> Section:
         "agreement",
         "true accuracy",
         "Dawid-Skene skill",
-        "reliable",
+        "scored",
         "note",
     ]
     return Section(

@@ -205,8 +205,12 @@ def build_section(ctx: DemoContext) -> Section:
             Table(fit.selection_, caption="Curve families: held-out extrapolation error"),
             Table(
                 req_rows,
-                caption=f"Labels needed for {target:.1%} by each plausible family "
-                f"(collect in rounds: {', '.join(f'{r:,}' for r in req.rounds) or '-'})",
+                caption=f"Labels needed for {target:.1%} by each plausible family"
+                + (
+                    f" (collect in rounds: {', '.join(f'{r:,}' for r in req.rounds)})"
+                    if len(req.rounds)
+                    else ""
+                ),
                 digits=0,
             ),
             Table(class_gains(curve), caption="Which classes still gain from more data"),
@@ -215,7 +219,12 @@ def build_section(ctx: DemoContext) -> Section:
                 "share of labels flipped (uniformly, or along the classes the model itself "
                 "confuses) or with a share of the training set left out."
             ),
-            figure_from_matplotlib(plot_noise_volume(study), f"Study time {study.seconds:.1f} s."),
+            figure_from_matplotlib(
+                plot_noise_volume(study),
+                "Test accuracy as a share of training labels is flipped (uniformly or "
+                "along the model's own confusions) or left out, and the accuracy lost per "
+                f"class (the study trained its models in {study.seconds:.1f} s).",
+            ),
             Table(impact, caption="Accuracy points lost per 10% of labels wrong or missing"),
             Table(
                 study.sensitivity(),
@@ -230,7 +239,12 @@ def build_section(ctx: DemoContext) -> Section:
                 f"assumed to need {plan.assumptions['active-learning share of items']:.0%} of "
                 "the items."
             ),
-            figure_from_matplotlib(plot_budget(plan), "Expected accuracy against money."),
+            figure_from_matplotlib(
+                plot_budget(plan),
+                "Expected model accuracy against total money, one line per labeling "
+                "strategy, the Pareto frontier in grey. Below the smallest measured "
+                "training size the fitted curve is extrapolated and floored at chance.",
+            ),
             Table(
                 plan.strategies.drop(columns=["items low", "items high"]),
                 caption="Money per strategy at 0.04 per label",
