@@ -260,6 +260,9 @@ def text_embedding(
 ) -> NDArray[np.float32]:
     """Character 3-5-gram TF-IDF of each text reduced to ``n_components`` dimensions, (n, d).
 
+    Up to ``4 * n_components`` texts the TF-IDF rows are returned whole (exact cosine);
+    beyond, a truncated SVD keeps memory linear in the number of texts.
+
     Lower-cased, with HTML entities and runs of white space folded, so that a
     re-encoded or re-punctuated copy lands next to its original. Rows are unit
     length: compare with the cosine.
@@ -285,7 +288,7 @@ def text_embedding(
         vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
         tf = vec.fit_transform(clean)
     k = min(n_components, tf.shape[1] - 1, tf.shape[0] - 1)
-    if k < 2:
+    if k < 2 or tf.shape[0] <= 4 * n_components:  # small: the exact TF-IDF cosine is cheap
         return _l2(tf.toarray()).astype(np.float32)
     svd = TruncatedSVD(n_components=k, random_state=random_state)
     return _l2(svd.fit_transform(tf)).astype(np.float32)

@@ -50,6 +50,8 @@ __all__ = ["Calibration", "NearDuplicates", "content_keys", "near_duplicates"]
 
 #: Robust z-score above which a pair's gap marks a near duplicate.
 DEFAULT_Z = 8.0
+#: Cosine at which two items are identical to the embedding (they count whatever the gap).
+DEFAULT_IDENTICAL = 0.995
 #: Neighbour ranks (0-based, end exclusive) whose mean similarity is an item's ordinary level.
 DEFAULT_ORDINARY = (5, 20)
 #: The median absolute deviation is floored at this share of the median gap's scale, so
@@ -81,6 +83,7 @@ class Calibration:
     ordinary: tuple[int, int]
     ordinary_similarity: float
     n_items: int
+    identical: float = DEFAULT_IDENTICAL
 
     @property
     def gap_threshold(self) -> float:
@@ -95,7 +98,8 @@ class Calibration:
             f"of both items to their neighbours ranked {a + 1}-{b} (median of that ordinary "
             f"level {self.ordinary_similarity:.3f}); {self.gap_threshold:.3f} = median best gap "
             f"{self.median:.3f} + {self.z_threshold:g} x robust scale {self.scale:.4f} over "
-            f"{self.n_items} items; exact copies always count"
+            f"{self.n_items} items; exact copies and pairs at cosine >= {self.identical:g} "
+            "always count"
         )
 
 
@@ -206,9 +210,10 @@ def _exact_pairs(
     return np.stack([rows, ref.to_numpy()[hit[rows]]], axis=1).astype(np.int64)
 
 
-def _check(k: int, ordinary: tuple[int, int], z_threshold: float) -> None:
+def _check(k: int, ordinary: tuple[int, int], z_threshold: float, identical: float) -> None:
     check_number(k, "k", "near_duplicates", kind=int, low=1)
     check_number(z_threshold, "z_threshold", "near_duplicates", low=0, low_open=True)
+    check_number(identical, "identical", "near_duplicates", low=0, low_open=True)
     a, b = ordinary
     if not (0 <= a < b):
         raise ParameterError(
@@ -226,6 +231,7 @@ def near_duplicates(
     z_threshold: float = DEFAULT_Z,
     keys: Sequence[Any] | NDArray[Any] | None = None,
     reference_keys: Sequence[Any] | NDArray[Any] | None = None,
+    identical: float = DEFAULT_IDENTICAL,
 ) -> NearDuplicates:
     """Near-duplicate pairs within ``X``, or between ``X`` and ``reference``, by calibrated gap.
 
@@ -246,13 +252,17 @@ def near_duplicates(
         Robust z-score of the gap above which a pair counts.
     keys, reference_keys : sequence, optional
         Content keys (:func:`content_keys`); equal keys are exact copies and always pairs.
+    identical : float
+        Pairs at this cosine or above count whatever their gap: the embedding cannot
+        tell them apart (a text that differs only in case or spacing). Set it above 1
+        to rely on the gap alone.
 
     Returns
     -------
     NearDuplicates
         Pairs, their similarity, gap and z-score, and the :class:`Calibration` used.
     """
-    _check(k, ordinary, z_threshold)
+    _check(k, ordinary, z_threshold, identical)
     data = check_features(X, "X")
     n = data.shape[0]
     depth = max(k, ordinary[1])
@@ -264,6 +274,7 @@ def near_duplicates(
         dist, idx = index.neighbors_of_indexed(np.arange(n), depth)
         level = _ordinary_level(1.0 - dist.astype(np.float64), ordinary)
         ref_level = level
+        ref_best = np.zeros(0)
         n_ref = None
     else:
         ref = check_features(reference, "reference")
@@ -278,12 +289,16 @@ def near_duplicates(
         index = NeighborIndex(metric="cosine", kind="flat").fit(ref)
         dist, idx = index.search(data, depth)
         level = _ordinary_level(1.0 - dist.astype(np.float64), ordinary)
-        rdist, _ = index.neighbors_of_indexed(np.arange(n_ref), depth)
-        ref_level = _ordinary_level(1.0 - rdist.astype(np.float64), ordinary)
+        rdist, ridx = index.neighbors_of_indexed(np.arange(n_ref), depth)
+        rsim = 1.0 - rdist.astype(np.float64)
+        ref_level = _ordinary_level(rsim, ordinary)
+        ref_best = rsim[:, 0] - 0.5 * (ref_level + ref_level[np.maximum(ridx[:, 0], 0)])
     sim = np.minimum(1.0 - dist[:, : min(k, depth)].astype(np.float64), 1.0)
     idx = idx[:, : sim.shape[1]]
     gap = sim - 0.5 * (level[:, None] + ref_level[np.maximum(idx, 0)])
-    best = gap[:, 0]
+    # the null: every item's best gap, the reference's own (within the reference) too, so
+    # that a query set made mostly of copies cannot inflate the scale it is judged by
+    best = np.r_[gap[:, 0], ref_best]
     median = float(np.median(best))
     scale = float(1.4826 * np.median(np.abs(best - median)))
     scale = max(scale, _MIN_SCALE)
@@ -293,10 +308,11 @@ def near_duplicates(
         z_threshold=float(z_threshold),
         ordinary=(int(ordinary[0]), int(ordinary[1])),
         ordinary_similarity=float(np.median(level)),
-        n_items=n,
+        n_items=int(best.shape[0]),
+        identical=float(identical),
     )
     z = (gap - median) / scale
-    hit = (z >= z_threshold) & (idx >= 0)
+    hit = ((z >= z_threshold) | (sim >= identical)) & (idx >= 0)
     a = np.repeat(np.arange(n), hit.sum(axis=1))
     b = idx[hit]
     if reference is None:
