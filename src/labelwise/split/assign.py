@@ -259,11 +259,14 @@ def _balanced(
     total_want = want.sum(axis=1)
     for unit in order:
         c = unit_cls[unit]
-        # class shortfall this unit fills, then overall shortfall, relative to each split's size
-        fill = ((want - got) * c[None, :]).sum(axis=1) / np.maximum(c.sum(), 1)
-        room = (total_want - got.sum(axis=1)) / np.maximum(total_want, 1e-12)
-        score = fill / np.maximum(total_want, 1e-12) + room
-        score[total_want <= 0] = -np.inf
+        size = c.sum()
+        room = total_want - got.sum(axis=1)
+        fits = room >= size - 1e-9
+        if not fits.any():  # nothing can hold it whole: the split with most room takes it
+            fits = room == room.max()
+        # the class shortfall it fills, relative to what each split wants of those classes
+        short = ((want - got) * c[None, :]).sum(axis=1) / np.maximum((want * c).sum(axis=1), 1e-12)
+        score = np.where(fits & (total_want > 0), short + 1e-6 * room, -np.inf)
         best = int(np.argmax(score))
         out[unit] = best
         got[best] += c

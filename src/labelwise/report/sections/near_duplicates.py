@@ -104,7 +104,7 @@ def build_section(ctx: DemoContext) -> Section:
     other = other[[(a, b) not in planted for a, b in near.pairs]]
 
     ann = ctx.crowd.annotations
-    model = DawidSkene(random_state=ctx.random_state).fit(ann)
+    model = DawidSkene().fit(ann)
     made = model.to_frame()
     labels = made["label"].astype(str).to_numpy()
     conf = made["confidence"].to_numpy()
@@ -132,7 +132,7 @@ def build_section(ctx: DemoContext) -> Section:
             {"item": item_ids, "label": all_labels, "confidence": all_conf, "split": sp.split}
         ),
         annotations=ann.to_frame(),
-        aggregation={"method": "DawidSkene", "params": {"random_state": ctx.random_state}},
+        aggregation={"method": "DawidSkene", "params": DawidSkene().get_params()},
         decisions=decisions,
         message="demo: digits with planted near copies, split by labelwise",
         name="demo",
