@@ -1,4 +1,4 @@
-"""Near duplicates by a calibrated gap: real image copies (CIFAR slice), text copies, exact copies."""
+"""Near duplicates by a calibrated gap: real copies (CIFAR slice), text copies, exact copies."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def _cifar(shared_data, n: int) -> np.ndarray:
         pytest.skip("CIFAR-10 not in the shared data")
     with zipfile.ZipFile(path) as z:
         names = [f"train/{i:05d}.jpg" for i in range(n)]
-        return np.stack([np.asarray(Image.open(io.BytesIO(z.read(f))).convert("RGB")) for f in names])
+        return np.stack(
+            [np.asarray(Image.open(io.BytesIO(z.read(f))).convert("RGB")) for f in names]
+        )
 
 
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:

@@ -85,7 +85,9 @@ def test_counts_leave_the_rest_in_train():
 def test_impossible_fractions_say_how_close_the_groups_allow():
     ids, labels, _ = _data(100)
     groups = np.where(np.arange(100) < 60, "big", [f"s{i}" for i in range(100)])
-    with pytest.raises(SplitError, match=r"largest group \(g:big\) holds 60 of 100.*closest.*0\.600"):
+    with pytest.raises(
+        SplitError, match=r"largest group \(g:big\) holds 60 of 100.*closest.*0\.600"
+    ):
         split_dataset(ids, labels, groups=groups, fractions={"train": 0.5, "test": 0.5})
     # the same request with enough slack is accepted
     sp = split_dataset(
@@ -95,7 +97,9 @@ def test_impossible_fractions_say_how_close_the_groups_allow():
 
 
 def test_groups_join_user_column_and_pairs():
-    g = item_groups(["a", "b", "c", "d", "e"], groups=["p1", None, "p2", "p1", None], pairs=[[1, 2]])
+    g = item_groups(
+        ["a", "b", "c", "d", "e"], groups=["p1", None, "p2", "p1", None], pairs=[[1, 2]]
+    )
     assert g.group[0] == g.group[3]
     assert g.group[1] == g.group[2]
     assert g.group[4] not in (g.group[0], g.group[1])

@@ -47,9 +47,7 @@ def test_one_relabeled_item_is_exactly_what_the_diff_shows(tmp_path, labeled):
     decisions = pd.DataFrame(
         {"item": [target], "action": ["relabeled"], "reason": ["label issue, annotators re-asked"]}
     )
-    v2 = create_version(
-        tmp_path, relabeled, annotations=ann, aggregation=agg, decisions=decisions
-    )
+    v2 = create_version(tmp_path, relabeled, annotations=ann, aggregation=agg, decisions=decisions)
     d = diff_versions(v1, v2)
     assert d.relabeled.to_dict("records") == [
         {
@@ -68,7 +66,7 @@ def test_one_relabeled_item_is_exactly_what_the_diff_shows(tmp_path, labeled):
 
 
 def test_removed_and_added_items_carry_their_reasons(tmp_path, labeled):
-    ann, items = labeled
+    _ann, items = labeled
     v1 = create_version(tmp_path, items.iloc[:-1], name="before")
     dup_of = items["item"].iloc[0]
     gone = str(items["item"].iloc[3])
@@ -91,7 +89,9 @@ def test_a_changed_file_is_refused(tmp_path, labeled):
     frame = pd.read_parquet(v.path / "items.parquet")
     frame.loc[0, "label"] = "tampered"
     frame.to_parquet(v.path / "items.parquet", index=False)
-    with pytest.raises(VersionIntegrityError, match=r"items.parquet no longer matches its manifest"):
+    with pytest.raises(
+        VersionIntegrityError, match=r"items.parquet no longer matches its manifest"
+    ):
         load_version(tmp_path, v.name)
     (v.path / "annotations.parquet").unlink()
     with pytest.raises(VersionIntegrityError, match="missing annotations.parquet"):
@@ -192,15 +192,37 @@ def test_cli_split_and_version_round_trip(tmp_path, crowd):
     root = str(tmp_path / "versions")
     res = runner.invoke(
         app,
-        ["split", str(tmp_path / "items.csv"), "--group-col", "patient", "--method", "balanced",
-         "--tolerance", "0.1", "-o", str(tmp_path / "split.csv")],
+        [
+            "split",
+            str(tmp_path / "items.csv"),
+            "--group-col",
+            "patient",
+            "--method",
+            "balanced",
+            "--tolerance",
+            "0.1",
+            "-o",
+            str(tmp_path / "split.csv"),
+        ],
     )
     assert res.exit_code == 0, res.output
     assert "Items per class and split" in res.output
     res = runner.invoke(
         app,
-        ["version", "create", "--annotations", str(ann_path), "--method", "mv", "--split",
-         str(tmp_path / "split.csv"), "-m", "round 1", "--root", root],
+        [
+            "version",
+            "create",
+            "--annotations",
+            str(ann_path),
+            "--method",
+            "mv",
+            "--split",
+            str(tmp_path / "split.csv"),
+            "-m",
+            "round 1",
+            "--root",
+            root,
+        ],
     )
     assert res.exit_code == 0, res.output
     res = runner.invoke(

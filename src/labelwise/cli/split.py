@@ -37,7 +37,9 @@ def split(
     ] = None,
     counts: Annotated[
         str | None,
-        typer.Option("--counts", help="Split sizes as counts, e.g. val=1000,test=1000 (rest train)."),
+        typer.Option(
+            "--counts", help="Split sizes as counts, e.g. val=1000,test=1000 (rest train)."
+        ),
     ] = None,
     group_col: Annotated[
         str | None, typer.Option("--group-col", help="Column whose groups must not be cut.")

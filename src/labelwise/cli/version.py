@@ -44,9 +44,7 @@ def create(
             "--method", help="Aggregate --annotations with this method (mv, ds, ...) for labels."
         ),
     ] = None,
-    params: Annotated[
-        str, typer.Option("--params", help="Aggregation parameters as JSON.")
-    ] = "{}",
+    params: Annotated[str, typer.Option("--params", help="Aggregation parameters as JSON.")] = "{}",
     split_file: Annotated[
         Path | None, typer.Option("--split", help="item, split (from labelwise split).")
     ] = None,
@@ -60,7 +58,7 @@ def create(
 ) -> None:
     """Write a new immutable version (Parquet + manifest of hashes), atomically.
 
-    Example: labelwise version create --annotations ann.csv --method ds --split split.csv -m "round 3"
+    Example: labelwise version create --annotations ann.csv --method ds --split split.csv -m "r3"
     """
     from labelwise.versions import create_version
 

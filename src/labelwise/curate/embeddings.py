@@ -34,7 +34,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -99,9 +99,7 @@ def _resize(grey: NDArray[np.float64], size: int) -> NDArray[np.float64]:
     return zoom(grey, (1, size / h, size / w), order=1)
 
 
-def hog_features(
-    images: ArrayLike, *, cell: int = 4, orientations: int = 9
-) -> NDArray[np.float64]:
+def hog_features(images: ArrayLike, *, cell: int = 4, orientations: int = 9) -> NDArray[np.float64]:
     """Histogram-of-oriented-gradients descriptor of each image, (n, d).
 
     Unsigned gradient orientations are binned (linearly split between the two
@@ -174,7 +172,7 @@ def thumbnail_features(images: ArrayLike, *, size: int = 8) -> NDArray[np.float6
 
 
 def colour_features(images: ArrayLike, *, bins: int = 4) -> NDArray[np.float64]:
-    """A ``bins`` x ``bins`` joint histogram of the two chroma channels, square-rooted, (n, bins**2).
+    """A ``bins`` x ``bins`` joint chroma histogram, square-rooted, (n, bins**2).
 
     Grey images get a constant histogram (every image alike), so the part adds nothing.
     """
@@ -192,7 +190,7 @@ def colour_features(images: ArrayLike, *, bins: int = 4) -> NDArray[np.float64]:
     return _l2(np.sqrt(hist))
 
 
-_PARTS = {
+_PARTS: dict[str, Callable[[ArrayLike], NDArray[np.float64]]] = {
     "hog": hog_features,
     "dct": dct_hash_features,
     "thumbnail": thumbnail_features,

@@ -192,9 +192,7 @@ def content_keys(content: Sequence[Any] | NDArray[Any]) -> NDArray[np.object_]:
     return np.array(out, dtype=object)
 
 
-def _exact_pairs(
-    keys: NDArray[Any], ref_keys: NDArray[Any] | None
-) -> NDArray[np.int64]:
+def _exact_pairs(keys: NDArray[Any], ref_keys: NDArray[Any] | None) -> NDArray[np.int64]:
     if ref_keys is None:
         codes = pd.factorize(pd.Series(keys))[0]
         order = np.argsort(codes, kind="stable")
@@ -279,9 +277,7 @@ def near_duplicates(
     else:
         ref = check_features(reference, "reference")
         if ref.shape[1] != data.shape[1]:
-            raise InputError(
-                f"X has {data.shape[1]} features but reference has {ref.shape[1]}."
-            )
+            raise InputError(f"X has {data.shape[1]} features but reference has {ref.shape[1]}.")
         n_ref = ref.shape[0]
         if n_ref < 3:
             raise InputError(f"near_duplicates needs at least 3 reference rows; got {n_ref}.")

@@ -45,7 +45,7 @@ SectionBuilder = Callable[[DemoContext], Section]
 
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
-    from labelwise.report.sections import active, aggregation, audit, planning
+    from labelwise.report.sections import active, aggregation, audit, near_duplicates, planning
     from labelwise.report.sections import routing as routing_section
 
     # the order of a labeling project: turn answers into labels, decide who labels
@@ -55,12 +55,20 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
         ("routing", routing_section.build_section),
         ("active", active.build_section),
         ("audit", audit.build_section),
+        ("versions", near_duplicates.build_section),
         ("planning", planning.build_section),
     ]
 
 
 #: Names of the sections, in report order (the builders are resolved lazily).
-DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "routing", "active", "audit", "planning")
+DEMO_SECTIONS: tuple[str, ...] = (
+    "aggregation",
+    "routing",
+    "active",
+    "audit",
+    "versions",
+    "planning",
+)
 
 
 def run_demo(

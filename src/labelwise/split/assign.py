@@ -21,7 +21,7 @@ the groups allow.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -83,7 +83,9 @@ class Split:
         columns are the splits plus ``"max class share gap"`` (per class: the largest
         difference, over splits, between the class's share in the split and overall).
         """
-        table = pd.crosstab(pd.Series(self.labels, name="class"), pd.Series(self.split, name="split"))
+        table = pd.crosstab(
+            pd.Series(self.labels, name="class"), pd.Series(self.split, name="split")
+        )
         table = table.reindex(columns=list(self.names), fill_value=0)
         share = table / table.sum(axis=0).replace(0, np.nan)
         overall = table.sum(axis=1) / table.to_numpy().sum()
@@ -271,5 +273,3 @@ def _balanced(
         out[unit] = best
         got[best] += c
     return out
-
-

@@ -86,9 +86,7 @@ def diff_versions(a: Version, b: Version) -> VersionDiff:
         out = pd.DataFrame(
             {"item": ids, "label": src.loc[ids, "label"].to_numpy(), "split": src.loc[ids, "split"]}
         )
-        reasons = [
-            _reason(why.loc[i]) if i in why.index else default for i in ids
-        ]
+        reasons = [_reason(why.loc[i]) if i in why.index else default for i in ids]
         out["reason"] = reasons
         return out.reset_index(drop=True)
 
@@ -130,4 +128,6 @@ def diff_versions(a: Version, b: Version) -> VersionDiff:
             "relabeled_out": count(relabeled["old_label"]).to_numpy(),
         }
     )
-    return VersionDiff(a.name, b.name, added, removed, relabeled.reset_index(drop=True), moved, per_class)
+    return VersionDiff(
+        a.name, b.name, added, removed, relabeled.reset_index(drop=True), moved, per_class
+    )

@@ -174,7 +174,9 @@ def _frame_items(
         per = annotations.groupby(annotations["item"].astype(str))
         n_ann = per.size()
         votes = (
-            annotations.assign(item=annotations["item"].astype(str), label=annotations["label"].astype(str))
+            annotations.assign(
+                item=annotations["item"].astype(str), label=annotations["label"].astype(str)
+            )
             .groupby(["item", "label"])
             .size()
             .reset_index(name="n")
@@ -374,7 +376,9 @@ def load_version(root: str | Path, name: str) -> Version:
     try:
         manifest = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise VersionIntegrityError(f"version {name!r}: manifest.json is not valid JSON: {exc}")
+        raise VersionIntegrityError(
+            f"version {name!r}: manifest.json is not valid JSON: {exc}"
+        ) from None
     if manifest.get("format") != FORMAT or manifest.get("name") != name:
         raise VersionIntegrityError(
             f"version {name!r}: manifest.json is not a {FORMAT} manifest for this version."
@@ -433,5 +437,3 @@ def list_versions(root: str | Path) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=cols)
     return pd.DataFrame(rows).sort_values(["_ns", "name"])[cols].reset_index(drop=True)
-
-
