@@ -73,6 +73,8 @@ def test_balanced_method_stratifies_each_class():
     assert summary.loc[["bird", "cat", "dog"], "max class share gap"].max() < 0.02
     assert list(summary.columns[:3]) == ["train", "val", "test"]
     assert summary.loc["total"].iloc[:3].sum() == 3000
+    sizes = sp.sizes()
+    assert sizes["items"].sum() == 3000 and np.allclose(sizes["target"], [0.8, 0.1, 0.1])
 
 
 def test_counts_leave_the_rest_in_train():

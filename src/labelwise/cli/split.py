@@ -115,6 +115,7 @@ def split(
             info["near-duplicate pairs crossing splits"] = crossing_pairs(pairs, sp.split)
         print_summary(info, title=f"Split ({method}, seed {seed})")
         print_frame(sp.summary().reset_index(), title="Items per class and split")
+        print_frame(sp.sizes(), title="Split sizes")
         write_frame(sp.frame(), output)
         console.print(f"wrote {len(table)} rows to {output}", highlight=False)
 

@@ -77,11 +77,11 @@ class Split:
         return counts.to_numpy(np.float64) / len(self.split)
 
     def summary(self) -> pd.DataFrame:
-        """Per-class counts in each split, with each split's size, fraction and target.
+        """Per-class counts in each split, plus a ``"total"`` row.
 
-        Rows are the classes plus ``"total"`` and ``"fraction"`` and ``"target"``;
-        columns are the splits plus ``"max class share gap"`` (per class: the largest
-        difference, over splits, between the class's share in the split and overall).
+        Columns are the splits plus ``"max class share gap"``: per class, the largest
+        difference over splits between the class's share of the split and its share
+        of the whole (0 means perfectly stratified).
         """
         table = pd.crosstab(
             pd.Series(self.labels, name="class"), pd.Series(self.split, name="split")
@@ -90,12 +90,22 @@ class Split:
         share = table / table.sum(axis=0).replace(0, np.nan)
         overall = table.sum(axis=1) / table.to_numpy().sum()
         gap = share.sub(overall, axis=0).abs().max(axis=1)
-        out = table.astype(np.float64)
-        out["max class share gap"] = gap
-        out.loc["total"] = [*table.sum(axis=0).to_list(), np.nan]
-        out.loc["fraction"] = [*self.achieved().tolist(), np.nan]
-        out.loc["target"] = [*self.target.tolist(), np.nan]
-        return out
+        table.loc["total"] = table.sum(axis=0)
+        table.columns.name = None
+        table["max class share gap"] = pd.concat([gap, pd.Series({"total": np.nan})])
+        return table
+
+    def sizes(self) -> pd.DataFrame:
+        """``split, items, fraction, target`` per split."""
+        got = self.achieved()
+        return pd.DataFrame(
+            {
+                "split": list(self.names),
+                "items": np.rint(got * len(self.split)).astype(np.int64),
+                "fraction": got,
+                "target": self.target,
+            }
+        )
 
     def frame(self) -> pd.DataFrame:
         """``item, label, split, group`` per item."""

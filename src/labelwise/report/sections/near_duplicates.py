@@ -192,6 +192,7 @@ def build_section(ctx: DemoContext) -> Section:
         gallery,
         Table(crossing, caption="Near-duplicate pairs that straddle two splits"),
         Table(summ, caption="Per-class counts in each split (labelwise, stable hash)", digits=3),
+        Table(sp.sizes(), caption="Split sizes against the target", digits=3),
         Text(
             f"This report describes version '{version.name}' (manifest sha256 "
             f"{version.manifest_sha256[:12]}), written to {version.path}: "
