@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -87,7 +88,7 @@ def cifar(data: Path, out: Path, z: float, seeds: int, baseline: bool) -> None:
     is_test = (lab.split == "test").to_numpy()
     tr, te = np.flatnonzero(~is_test), np.flatnonzero(is_test)
     t_load = time.perf_counter() - t0
-    emb_path = out / "cifar_embedding.npy"
+    emb_path = Path(tempfile.gettempdir()) / "labelwise-bench-cifar10-embedding.npy"
     t0 = time.perf_counter()
     if emb_path.exists():  # the embedding is a pure function of the images: reuse it
         emb = np.load(emb_path)
