@@ -24,8 +24,9 @@ Example
 -------
 >>> import numpy as np
 >>> from labelwise.curate.near_duplicates import near_duplicates
->>> X = np.random.default_rng(0).normal(size=(300, 16))
->>> X[7] = X[200] + 0.05 * np.random.default_rng(1).normal(size=16)
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(500, 64))
+>>> X[7] = X[200] + 0.05 * rng.normal(size=64)
 >>> near_duplicates(X).pairs.tolist()
 [[7, 200]]
 """
