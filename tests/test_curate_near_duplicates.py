@@ -193,3 +193,18 @@ def test_bad_parameters():
         near_duplicates(np.eye(6), ordinary=(5, 2))
     with pytest.raises(ParameterError, match="z_threshold"):
         near_duplicates(np.eye(6), z_threshold=0)
+
+
+def test_pairs_follow_the_rows_when_rows_are_reordered():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 48))
+    for a, b in [(3, 300), (10, 20), (50, 51)]:
+        X[b] = X[a] + 0.03 * rng.normal(size=48)
+    base = near_duplicates(X)
+    perm = rng.permutation(400)
+    moved = near_duplicates(X[perm])
+    back = np.sort(perm[moved.pairs], axis=1)
+    assert sorted(map(tuple, back.tolist())) == sorted(map(tuple, base.pairs.tolist()))
+    cal = base.calibration
+    assert cal.gap_threshold == pytest.approx(cal.median + cal.z_threshold * cal.scale)
+    assert (base.gap >= cal.gap_threshold - 1e-9).all()
