@@ -237,5 +237,11 @@ def test_cli_split_and_version_round_trip(tmp_path, crowd):
     assert "every file matches" in res.output
     res = runner.invoke(app, ["version", "list", "--root", root])
     assert "round 1" in res.output
+    out = tmp_path / "train.csv"
+    res = runner.invoke(
+        app, ["version", "export", "v1", str(out), "--format", "csv", "--root", root]
+    )
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_csv(out)["split"]) == {"train", "val", "test"}
     res = runner.invoke(app, ["version", "show", "v7", "--root", root])
     assert res.exit_code == 2 and "no version 'v7'" in res.output
