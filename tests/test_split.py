@@ -128,3 +128,17 @@ def test_bad_items():
         split_dataset(["a", "a", "b"], [1, 2, 3])
     with pytest.raises(ValueError, match="row 1"):
         split_dataset(["a", "b", "c"], [1, None, 3])
+
+
+def test_previous_assignment_keeps_old_items_and_balances_the_new():
+    ids, labels, patients = _data(1200, seed=2)
+    old = split_dataset(ids[:800], labels[:800], groups=patients[:800], method="balanced")
+    previous = dict(zip(old.ids, old.split, strict=True))
+    new = split_dataset(ids, labels, groups=patients, method="balanced", previous=previous)
+    assert (new.split[:800] == old.split).all()
+    assert np.abs(new.achieved() - new.target).max() < 0.02
+    # a new near-duplicate pair joining a train item and a test item is refused, named
+    a = int(np.flatnonzero(old.split == "train")[0])
+    b = int(np.flatnonzero(old.split == "test")[0])
+    with pytest.raises(SplitError, match=rf"{ids[b]}.*already sit in different splits"):
+        split_dataset(ids, labels, pairs=[[a, b]], method="balanced", previous=previous)

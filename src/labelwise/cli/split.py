@@ -64,6 +64,12 @@ def split(
     ] = 0.02,
     id_col: Annotated[str, typer.Option("--id-col", help="Item id column.")] = "item",
     label_col: Annotated[str, typer.Option("--label-col", help="Label column.")] = "label",
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous", help="An earlier split (item, split): those items keep their split."
+        ),
+    ] = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="item, label, split, group per item.")
     ] = Path("split.csv"),
@@ -99,8 +105,14 @@ def split(
             pairs = near.pairs
             info["near-duplicate pairs"] = near.n_pairs
             info["threshold"] = near.calibration.describe()
+        prev = None
+        if previous is not None:
+            old = read_table(previous, what="previous split")
+            if not {"item", "split"} <= set(old.columns):
+                raise InputError(f"{previous} needs columns item and split.")
+            prev = dict(zip(old["item"].astype(str), old["split"], strict=True))
         sp = split_dataset(
-            table[id_col].to_numpy(),
+            table[id_col].astype(str).to_numpy(),
             table[label_col].to_numpy(),
             fractions=frac,
             counts=cnt,
@@ -109,6 +121,7 @@ def split(
             method=method,  # type: ignore[arg-type]
             seed=seed,
             tolerance=tolerance,
+            previous=prev,
         )
         info["groups"] = int(sp.group.max()) + 1
         if pairs is not None:

@@ -183,6 +183,7 @@ def split_dataset(
     method: Literal["hash", "balanced"] = "hash",
     seed: int = 0,
     tolerance: float = 0.02,
+    previous: Mapping[Any, str] | None = None,
 ) -> Split:
     """Stratified split into named parts that keeps every group in one part.
 
@@ -208,6 +209,11 @@ def split_dataset(
     tolerance : float
         How far (absolute fraction) the closest achievable split may be from the
         target before the request is refused.
+    previous : mapping, optional
+        Item id to the split it already has (an earlier :meth:`Split.frame`): those
+        items keep it, their groups follow them, and only the other groups are placed
+        (with ``"balanced"``, into what the kept items left short). Makes the balanced
+        method stable under added items too.
 
     Returns
     -------
@@ -245,19 +251,54 @@ def split_dataset(
             + f" (off by {worst:.3f} > tolerance {tolerance:g})."
         )
     u = _unit_hash(g.key, seed)
+    fixed = _fixed_units(g, id_arr, names, previous)
     if method == "hash":
         cuts = np.cumsum(target)
         cuts[-1] = 1.0 + 1e-12
         unit_split = np.searchsorted(cuts, u, side="right")
         unit_split = np.minimum(unit_split, len(names) - 1)
+        unit_split = np.where(fixed >= 0, fixed, unit_split)
     else:
-        unit_split = _balanced(g, y, target, u)
+        unit_split = _balanced(g, y, target, u, fixed)
     split = np.asarray(names, dtype=object)[unit_split[g.group]]
     return Split(id_arr, y, split, g.group, names, target, method, int(seed))
 
 
+def _fixed_units(
+    g: ItemGroups, ids: NDArray[Any], names: tuple[str, ...], previous: Mapping[Any, str] | None
+) -> NDArray[np.int64]:
+    """Split index each group must keep (``-1``: free), from the items' previous splits."""
+    fixed = np.full(g.n_groups, -1, dtype=np.int64)
+    if not previous:
+        return fixed
+    prev = pd.Series(ids, dtype=object).map(lambda i: previous.get(i))
+    rows = np.flatnonzero(prev.notna().to_numpy())
+    for r in rows:
+        name = prev.iloc[r]
+        if name not in names:
+            raise SplitError(
+                f"item {ids[r]!r} was in split {name!r}, which is not one of {list(names)}."
+            )
+        k = names.index(name)
+        unit = g.group[r]
+        if fixed[unit] >= 0 and fixed[unit] != k:
+            other = rows[(g.group[rows] == unit) & (prev.iloc[rows].to_numpy() != name)][0]
+            raise SplitError(
+                f"items {ids[other]!r} ({prev.iloc[other]}) and {ids[r]!r} ({name}) are now in "
+                "one group (a shared group value or a near-duplicate chain) but already sit in "
+                "different splits: that is leakage in the earlier split; re-split without "
+                "previous, or drop one of them."
+            )
+        fixed[unit] = k
+    return fixed
+
+
 def _balanced(
-    g: ItemGroups, y: NDArray[Any], target: NDArray[np.float64], u: NDArray[np.float64]
+    g: ItemGroups,
+    y: NDArray[Any],
+    target: NDArray[np.float64],
+    u: NDArray[np.float64],
+    fixed: NDArray[np.int64],
 ) -> NDArray[np.int64]:
     """Largest group first, each to the split whose per-class shortfall it fills best."""
     codes, _ = pd.factorize(pd.Series(y))
@@ -267,7 +308,10 @@ def _balanced(
     want = target[:, None] * unit_cls.sum(axis=0)[None, :]  # (splits, classes)
     got = np.zeros_like(want)
     order = np.lexsort((u, -unit_cls.sum(axis=1)))
-    out = np.zeros(g.n_groups, dtype=np.int64)
+    out = fixed.copy()
+    for unit in np.flatnonzero(fixed >= 0):
+        got[fixed[unit]] += unit_cls[unit]
+    order = order[fixed[order] < 0]
     total_want = want.sum(axis=1)
     for unit in order:
         c = unit_cls[unit]
