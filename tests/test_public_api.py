@@ -31,6 +31,8 @@ def test_all_names_exist():
         "labelwise.io",
         "labelwise.datasets",
         "labelwise.distributed",
+        "labelwise.split",
+        "labelwise.versions",
     ],
 )
 def test_module_all_is_in_step(module):

@@ -4,6 +4,9 @@
 - :mod:`~labelwise.curate.crowd`: consensus quality from crowd answers and a model;
 - :mod:`~labelwise.curate.outliers`: items far from every other item;
 - :mod:`~labelwise.curate.duplicates`: exact and near duplicates, train/test leakage;
+- :mod:`~labelwise.curate.near_duplicates`: near duplicates by a gap calibrated on the data;
+- :mod:`~labelwise.curate.embeddings`: image (HOG, DCT hash, thumbnail, colour) and text
+  embeddings that survive crops, shifts, recolouring and re-encoding;
 - :mod:`~labelwise.curate.image_quality`: blurry, dark, bright, low-information images;
 - :mod:`~labelwise.curate.balance`: per-class counts;
 - :mod:`~labelwise.curate.pruning`: keep the most useful fraction (prototype metric);
@@ -23,6 +26,7 @@ from labelwise.curate.duplicates import (
     find_leakage,
     find_near_duplicates,
 )
+from labelwise.curate.embeddings import image_embedding, text_embedding
 from labelwise.curate.image_quality import ImageQuality, image_quality
 from labelwise.curate.label_issues import (
     LabelIssues,
@@ -35,16 +39,24 @@ from labelwise.curate.label_issues import (
     noise_matrix,
     out_of_fold_proba,
 )
+from labelwise.curate.near_duplicates import (
+    Calibration,
+    NearDuplicates,
+    content_keys,
+    near_duplicates,
+)
 from labelwise.curate.outliers import Outliers, find_outliers, outlier_flags
 from labelwise.curate.pruning import prototype_scores, prune
 
 __all__ = [
     "AuditReport",
+    "Calibration",
     "CrowdQuality",
     "Duplicates",
     "ImageQuality",
     "LabelIssues",
     "Leakage",
+    "NearDuplicates",
     "Neighbors",
     "Outliers",
     "audit_dataset",
@@ -52,19 +64,23 @@ __all__ = [
     "class_thresholds",
     "confident_joint",
     "consensus_quality",
+    "content_keys",
     "estimate_joint",
     "exact_duplicates",
     "find_label_issues",
     "find_leakage",
     "find_near_duplicates",
     "find_outliers",
+    "image_embedding",
     "image_quality",
     "label_posterior",
     "label_quality",
+    "near_duplicates",
     "nearest_neighbors",
     "noise_matrix",
     "out_of_fold_proba",
     "outlier_flags",
     "prototype_scores",
     "prune",
+    "text_embedding",
 ]

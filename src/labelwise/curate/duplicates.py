@@ -19,6 +19,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -201,15 +202,39 @@ def find_leakage(
     X_train: ArrayLike,
     X_test: ArrayLike,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | Literal["auto"] = DEFAULT_THRESHOLD,
     exact: bool | None = None,
 ) -> Leakage:
-    """Flag test items whose nearest train item has cosine similarity ``>= threshold``."""
-    check_number(threshold, "threshold", "find_leakage", low=0, high=1, low_open=True)
+    """Flag test items whose nearest train item is a near duplicate.
+
+    ``threshold`` is a fixed cosine, or ``"auto"``: the gap calibrated on the data by
+    :func:`~labelwise.curate.near_duplicates.near_duplicates` (a pair counts when its
+    cosine stands far above both items' ordinary neighbours; the cosine this takes
+    differs per embedding). With ``"auto"``, :attr:`Leakage.threshold` is the median
+    cosine of the flagged pairs' ordinary level plus the calibrated gap.
+    """
     tr = check_features(X_train, "X_train")
     te = check_features(X_test, "X_test")
     if tr.shape[1] != te.shape[1]:
         raise InputError(f"X_test has {te.shape[1]} features but X_train has {tr.shape[1]}.")
+    if isinstance(threshold, str):
+        if threshold != "auto":
+            raise InputError(f"threshold must be a cosine in (0, 1] or 'auto'; got {threshold!r}.")
+        from labelwise.curate.near_duplicates import near_duplicates
+
+        near = near_duplicates(te, reference=tr)
+        best = near.frame().drop_duplicates("a")
+        is_leaked = np.zeros(te.shape[0], dtype=bool)
+        is_leaked[best["a"].to_numpy()] = True
+        index = NeighborIndex(metric="cosine", kind="flat").fit(tr)
+        dist, idx = index.search(te, 1)
+        match = idx[:, 0].copy()
+        match[best["a"].to_numpy()] = best["b"].to_numpy()
+        sim = np.minimum(1.0 - dist[:, 0].astype(np.float64), 1.0)
+        sim[best["a"].to_numpy()] = best["similarity"].to_numpy()
+        cal = near.calibration
+        return Leakage(is_leaked, match, sim, cal.ordinary_similarity + cal.gap_threshold)
+    check_number(threshold, "threshold", "find_leakage", low=0, high=1, low_open=True)
     use_exact = tr.shape[0] <= 20_000 if exact is None else exact
     index = NeighborIndex(metric="cosine", kind="flat" if use_exact else "ivf", nprobe=8)
     dist, idx = index.fit(tr).search(te, 1)

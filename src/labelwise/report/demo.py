@@ -45,7 +45,7 @@ SectionBuilder = Callable[[DemoContext], Section]
 
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
-    from labelwise.report.sections import active, aggregation, audit, planning
+    from labelwise.report.sections import active, aggregation, audit, near_duplicates, planning
     from labelwise.report.sections import contributions as contributions_section
     from labelwise.report.sections import routing as routing_section
     from labelwise.report.sections import weak as weak_section
@@ -59,6 +59,7 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
         ("routing", routing_section.build_section),
         ("active", active.build_section),
         ("audit", audit.build_section),
+        ("versions", near_duplicates.build_section),
         ("planning", planning.build_section),
     ]
 
@@ -71,6 +72,7 @@ DEMO_SECTIONS: tuple[str, ...] = (
     "routing",
     "active",
     "audit",
+    "versions",
     "planning",
 )
 
