@@ -11,9 +11,9 @@ from labelwise.cli import prune as _prune  # noqa: F401
 from labelwise.cli import select as _select  # noqa: F401
 from labelwise.cli import serve as _serve  # noqa: F401
 from labelwise.cli import simulate as _simulate  # noqa: F401
-from labelwise.cli import weak as _weak  # noqa: F401
 from labelwise.cli import split as _split  # noqa: F401
 from labelwise.cli import version as _version  # noqa: F401
+from labelwise.cli import weak as _weak  # noqa: F401
 from labelwise.cli._app import app
 
 __all__ = ["app", "main"]
