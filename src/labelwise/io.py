@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "TABLE_FORMATS",
     "atomic_write",
+    "check_output_folder",
     "check_output_path",
     "read_features",
     "read_labels",
@@ -279,6 +280,21 @@ def check_output_path(
         parent = parent.parent
     if not parent.is_dir():
         raise InputError(f"cannot write {what} {str(p)!r}: {str(parent)!r} is a file.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {what} {str(p)!r}: no write permission in {str(parent)!r}.")
+    return p
+
+
+def check_output_folder(path: str | Path, *, what: str = "output folder") -> Path:
+    """Return ``path`` if a folder can be made or written there, else raise InputError."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{what} {str(p)!r} is a file; name a folder.")
+    parent = p
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot create {what} {str(p)!r}: {str(parent)!r} is a file.")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"cannot write {what} {str(p)!r}: no write permission in {str(parent)!r}.")
     return p

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "check_folder_option",
     "check_output_option",
     "console",
     "err_console",
@@ -62,6 +63,16 @@ def check_output_option(value: Path | None) -> Path | None:
 
     try:
         return check_output_path(value)
+    except LabelwiseError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def check_folder_option(value: Path) -> Path:
+    """Typer callback for an output folder (``--out``): refuse a file or an unwritable place."""
+    from labelwise.io import check_output_folder
+
+    try:
+        return check_output_folder(value)
     except LabelwiseError as exc:
         raise typer.BadParameter(str(exc)) from None
 

@@ -12,7 +12,7 @@ from labelwise.cli._common import (
     check_output_option,
     console,
     print_frame,
-    progress_bar,
+    progress,
     run_or_exit,
 )
 from labelwise.errors import ParameterError
@@ -97,7 +97,15 @@ def simulate(
                 )
         spend = None if budget is None and money is None else Budget(budget, money)
         runs = len(names) * seeds
-        with progress_bar("campaigns", runs) as advance:
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            on_progress("campaigns (policy x seed)", done, runs)
+
+        with progress("simulate") as on_progress:
+            on_progress("campaigns (policy x seed)", 0, runs)
             curves = compare_policies(
                 bed, names, target=target, cap=cap, seeds=tuple(range(seeds)), budget=spend,
                 batch_size=batch_size, on_run=lambda *_: advance(1),
