@@ -34,6 +34,7 @@ class _Lines:
         self.title, self.every = title, every
         self.stage: str | None = None
         self.started = self.last = 0.0
+        self.shown: tuple[str, int] | None = None
 
     def __call__(self, stage: str, done: int, total: int | None) -> None:
         now = time.monotonic()
@@ -41,9 +42,9 @@ class _Lines:
         if new:
             self.stage, self.started = stage, now
         finished = total is not None and done >= total
-        if not (new or finished or now - self.last >= self.every):
+        if self.shown == (stage, done) or not (new or finished or now - self.last >= self.every):
             return
-        self.last = now
+        self.last, self.shown = now, (stage, done)
         elapsed = now - self.started
         if total:
             line = f"{self.title}: {stage} {done}/{total} ({100 * done / total:.0f}%)"
