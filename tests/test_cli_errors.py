@@ -277,12 +277,8 @@ def test_jsonl_ids_beyond_int64(tmp_path):
             for w in range(2)
         )
     )
-    try:
-        ann = Annotations.read(path)
-    except InputError as exc:  # a clear error naming the file is also acceptable
-        assert "ann.jsonl" in str(exc)
-    else:
-        assert {str(v) for v in ann.item_ids} == {str(2**64 + i) for i in range(4)}
+    ann = Annotations.read(path)  # pandas' JSON reader refuses these; the ids stay text
+    assert ann.item_ids.tolist() == [str(2**64 + i) for i in range(4)]
 
 
 def _boundary_app(exc: BaseException) -> typer.Typer:

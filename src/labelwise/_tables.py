@@ -54,7 +54,7 @@ def read_table(path: str | Path, *, what: str = "annotations") -> pd.DataFrame:
         if suffixes.endswith((".parquet", ".pq")):
             df = pd.read_parquet(p)
         elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
-            df = pd.read_json(p, lines=True, dtype=False)
+            df = _read_jsonl(p)
         elif suffixes.endswith((".tsv", ".tsv.gz")):
             df = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
         elif suffixes.endswith((".csv", ".csv.gz", ".txt")):
@@ -76,6 +76,26 @@ def read_table(path: str | Path, *, what: str = "annotations") -> pd.DataFrame:
     if len(df) == 0:
         raise AnnotationsError(f"{what} file {str(p)!r} has a header but no rows.")
     return df
+
+
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    """JSON Lines; integers beyond int64 (which pandas' reader refuses) are kept as text."""
+    try:
+        return pd.read_json(path, lines=True, dtype=False)
+    except ValueError as exc:
+        if "too big" not in str(exc):
+            raise
+    import gzip
+    import json
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh if line.strip()]
+    frame = pd.DataFrame.from_records(records)
+    for col in frame.columns:
+        if frame[col].map(lambda v: isinstance(v, int) and not -(2**63) <= v < 2**63).any():
+            frame[col] = frame[col].map(lambda v: v if v is None else str(v))
+    return frame
 
 
 def _normalise_ids(values: pd.Series) -> pd.Series:
