@@ -234,7 +234,7 @@ def test_plan_refuses_a_negative_cost(good):
     args = _args("plan", good)
     args[args.index("0.1")] = "-0.1"
     res = runner.invoke(app, args)
-    _assert_one_line_error(res, "cost_per_label", "-0.1")
+    _assert_one_line_error(res, "--cost-per-label", "-0.1")
 
 
 def test_negative_time_or_cost_in_annotations_is_refused(good, tmp_path):
@@ -357,3 +357,14 @@ def test_unreadable_permissions_are_reported_when_not_root(good, tmp_path):
     locked.chmod(0o500)
     res = runner.invoke(app, _args("prune", good, out=str(locked / "out.csv")))
     _assert_one_line_error(res, "no write permission")
+
+
+@pytest.mark.filterwarnings("default::labelwise.errors.SimilarClassesWarning")
+def test_near_identical_classes_are_a_warning_line(tmp_path):
+    rows = [(i, w, "cat" if (i + w) % 3 else "Cat") for i in range(12) for w in range(2)]
+    path = tmp_path / "ann.csv"
+    pd.DataFrame(rows, columns=["item", "worker", "label"]).to_csv(path, index=False)
+    res = runner.invoke(app, ["aggregate", str(path), "-m", "mv"])
+    assert res.exit_code == 0, res.output
+    warned = [line for line in res.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 1 and "'Cat'" in warned[0] and "'cat'" in warned[0], res.stderr

@@ -27,6 +27,7 @@ __all__ = [
     "check_output_option",
     "console",
     "err_console",
+    "positive_option",
     "print_frame",
     "print_summary",
     "progress",
@@ -65,6 +66,13 @@ def check_output_option(value: Path | None) -> Path | None:
         return check_output_path(value)
     except LabelwiseError as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+def positive_option(value: float | None) -> float | None:
+    """Typer callback for a price or an amount: refuse zero or less before any work."""
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be greater than 0; got {value:g}.")
+    return value
 
 
 def check_folder_option(value: Path) -> Path:

@@ -12,6 +12,7 @@ from labelwise.cli._app import app
 from labelwise.cli._common import (
     check_output_option,
     console,
+    positive_option,
     print_frame,
     print_summary,
     progress,
@@ -53,7 +54,10 @@ def plan(
         float, typer.Option("--target-accuracy", help="Model accuracy wanted, in (0, 1].")
     ],
     cost_per_label: Annotated[
-        float, typer.Option("--cost-per-label", help="Money per single annotation.")
+        float,
+        typer.Option(
+            "--cost-per-label", help="Money per single annotation.", callback=positive_option
+        ),
     ],
     annotator_accuracy: Annotated[
         float,
