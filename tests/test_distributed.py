@@ -89,3 +89,12 @@ def test_quiet_fit_and_clean_shutdown_on_a_temporary_cluster(caplog):
     assert len(model.result_.compute()) == 150
     noisy = [r for r in caplog.records if r.name.startswith(("distributed", "asyncio"))]
     assert noisy == [], [r.getMessage() for r in noisy]
+
+
+def test_fitted_attributes_before_fit_and_params():
+    from labelwise.errors import NotFittedError
+
+    model = DaskDawidSkene(max_iter=50)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        _ = model.result_
+    assert model.get_params() == {"max_iter": 50, "smoothing": 0.01, "tol": 1e-5}

@@ -32,6 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from labelwise._estimator import LightEstimator
 from labelwise._validation import check_number
 from labelwise.aggregate._base import (
     ConvergenceWarning,
@@ -152,7 +153,7 @@ def _n_scheduler_tasks(dask_scheduler: Any) -> int:
     return len(dask_scheduler.tasks)
 
 
-class DaskDawidSkene:
+class DaskDawidSkene(LightEstimator):
     """Dawid-Skene EM over a Dask DataFrame of annotations (``item, worker, label``).
 
     Same model, initialisation (soft majority vote), smoothing and stopping rule as
