@@ -11,6 +11,7 @@ and nothing written.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -154,7 +155,9 @@ def test_bad_annotations(command, kind, good, tmp_path):
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
-@pytest.mark.parametrize("kind", ["folder", "xlsx", "parent_is_file", "no_extension"])
+@pytest.mark.parametrize(
+    "kind", ["folder", "xlsx", "parent_is_file", "no_extension", "unwritable_place"]
+)
 def test_bad_output_is_refused_before_any_work(command, kind, good, tmp_path):
     (tmp_path / "file.csv").write_text("x")
     out = {
@@ -162,7 +165,11 @@ def test_bad_output_is_refused_before_any_work(command, kind, good, tmp_path):
         "xlsx": tmp_path / "out.xlsx",
         "parent_is_file": tmp_path / "file.csv" / "out.csv",
         "no_extension": tmp_path / "out",
+        # even root cannot create files in /proc: a real refusal, not a simulated one
+        "unwritable_place": Path("/proc/labelwise-test/out.csv"),
     }[kind]
+    if kind == "unwritable_place" and not Path("/proc/self").exists():
+        pytest.skip("no /proc on this system")
     res = runner.invoke(app, _args(command, good, out=str(out)))
     _assert_one_line_error(res, "--output")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.csv"]

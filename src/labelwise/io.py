@@ -280,9 +280,21 @@ def check_output_path(
         parent = parent.parent
     if not parent.is_dir():
         raise InputError(f"cannot write {what} {str(p)!r}: {str(parent)!r} is a file.")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write {what} {str(p)!r}: no write permission in {str(parent)!r}.")
+    _probe_writable(parent, p, what)
     return p
+
+
+def _probe_writable(folder: Path, target: Path, what: str) -> None:
+    """Create and remove a scratch file in ``folder``: the only test that also holds for
+    root, read-only mounts and pseudo file systems (``os.access`` says yes to root)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = "no write permission" if isinstance(exc, PermissionError) else exc.strerror
+        raise InputError(
+            f"cannot write {what} {str(target)!r}: {reason or exc} in {str(folder)!r}."
+        ) from None
 
 
 def check_output_folder(path: str | Path, *, what: str = "output folder") -> Path:
@@ -295,8 +307,7 @@ def check_output_folder(path: str | Path, *, what: str = "output folder") -> Pat
         parent = parent.parent
     if not parent.is_dir():
         raise InputError(f"cannot create {what} {str(p)!r}: {str(parent)!r} is a file.")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write {what} {str(p)!r}: no write permission in {str(parent)!r}.")
+    _probe_writable(parent, p, what)
     return p
 
 
