@@ -3,7 +3,8 @@
 
 Each call is a fresh Python process (what a user waits for). Runs alternate between
 the trees so that load on a shared machine hits them alike; the table shows medians
-and the ratio of each tree to the first.
+of wall time and of CPU time (user + system of the child process: on a loaded machine
+the closer figure to what an idle one would show) and the ratio of each tree to the first.
 
 Usage::
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,13 +45,18 @@ def _small_annotations(folder: Path) -> Path:
     return path
 
 
-def _seconds(src: str, argv: list[str], cwd: Path) -> float:
+def _seconds(src: str, argv: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall, cpu) seconds of one fresh process."""
     env = {**os.environ, "PYTHONPATH": src}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, *argv], cwd=cwd, env=env, check=True, capture_output=True, text=True
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
@@ -66,10 +73,17 @@ def main() -> None:
             "import labelwise": ["-c", "import labelwise"],
             "labelwise --help": ["-c", MAIN, "--help"],
             "labelwise aggregate (600 answers, mv)": [
-                "-c", MAIN, "aggregate", str(ann), "-m", "mv", "-o", str(folder / "out.csv"),
-            ],  # fmt: skip
+                "-c",
+                MAIN,
+                "aggregate",
+                str(ann),
+                "-m",
+                "mv",
+                "-o",
+                str(folder / "out.csv"),
+            ],
         }
-        times: dict[tuple[str, str], list[float]] = {}
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for _ in range(args.runs):
             for task, argv in tasks.items():
                 for name, src in trees.items():
@@ -78,15 +92,14 @@ def main() -> None:
     rows = []
     for task in tasks:
         row: dict[str, object] = {"step": task}
-        for name in trees:
-            row[f"{name} s (median)"] = round(statistics.median(times[(task, name)]), 3)
-        for name in list(trees)[1:]:
-            row[f"{name} / {first}"] = round(
-                statistics.median(times[(task, name)]) / statistics.median(times[(task, first)]),
-                2,
-            )
+        for kind, k in (("wall", 0), ("cpu", 1)):
+            med = {n: statistics.median(t[k] for t in times[(task, n)]) for n in trees}
+            for name in trees:
+                row[f"{name} {kind} s"] = round(med[name], 3)
+            for name in list(trees)[1:]:
+                row[f"{name}/{first} {kind}"] = round(med[name] / med[first], 2)
         rows.append(row)
-    print(f"machine: {machine()}; {args.runs} runs each, interleaved")
+    print(f"machine: {machine()}; {args.runs} runs each, interleaved; medians")
     print(pd.DataFrame(rows).to_string(index=False))
 
 
