@@ -264,3 +264,13 @@ def test_import_does_not_load_heavy_libraries():
     code = "import sys, labelwise; print([m for m in ('numpy', 'pandas') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_npz_features_take_the_numeric_array_and_its_ids(tmp_path):
+    from labelwise.io import read_features
+
+    items = np.array(["b", "a", "c"])
+    images = np.arange(3 * 2 * 2 * 3, dtype=np.uint8).reshape(3, 2, 2, 3)
+    np.savez(tmp_path / "imgs.npz", item=items, images=images)  # the LabelMe layout
+    ids, X = read_features(tmp_path / "imgs.npz")
+    assert ids.tolist() == ["b", "a", "c"] and X.shape == (3, 12) and X[1, 0] == 12

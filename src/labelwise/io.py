@@ -70,6 +70,21 @@ def _load_array(path: Path, what: str) -> NDArray[Any]:
     return np.asarray(loaded)
 
 
+def _npz_parts(arrays: dict[str, NDArray[Any]], path: Path) -> tuple[NDArray[Any], Any]:
+    """Features and ids from an ``.npz``: ``X`` (else the first numeric array of 2+
+    dimensions, e.g. ``images``) and ``ids`` (else ``id`` or ``item``)."""
+    key = "X" if "X" in arrays else None
+    if key is None:
+        key = next(
+            (k for k, a in arrays.items() if a.ndim >= 2 and a.dtype.kind in "biuf"),
+            next(iter(arrays)),
+        )
+    ids = next((arrays[k] for k in ("ids", *ID_COLUMNS) if k in arrays and k != key), None)
+    if ids is not None and ids.ndim != 1:
+        raise InputError(f"features file {str(path)!r}: ids must be 1-D; got shape {ids.shape}.")
+    return arrays[key], ids
+
+
 def _numeric_matrix(X: NDArray[Any], path: Path) -> NDArray[np.float64]:
     if X.dtype.kind not in "biuf":
         raise InputError(
@@ -101,7 +116,8 @@ def read_features(
     """Read a feature matrix; return ``(ids, X)``.
 
     ``.npy`` holds the matrix alone (ids are row numbers); ``.npz`` an array
-    ``X`` (or the first array) and optional ``ids``; CSV/Parquet a table whose
+    ``X`` (else its first numeric array of two or more dimensions, such as ``images``,
+    flattened per row) and optional ``ids`` (or ``id``, ``item``); CSV/Parquet a table whose
     numeric columns are the features and whose ``id_column`` (default: a column
     named ``id`` or ``item`` when present) gives the ids.
 
@@ -117,9 +133,7 @@ def read_features(
     if suffix in (".npy", ".npz"):
         loaded: Any = _load_array(p, "features")
         if isinstance(loaded, dict):
-            key = "X" if "X" in loaded else next(iter(loaded))
-            X = loaded[key]
-            ids = loaded.get("ids")
+            X, ids = _npz_parts(loaded, p)
         else:
             X = loaded
     else:
