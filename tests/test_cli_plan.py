@@ -73,4 +73,4 @@ def test_plan_errors(files, tmp_path):
     res = _plan((tmp_path / "missing.npy", files[1]), "--target-accuracy", "0.9")
     assert res.exit_code == 2 and "does not exist" in res.output
     res = _plan(files, "--target-accuracy", "0.9", "--cost-per-label", "-1")
-    assert res.exit_code == 2 and "'cost_per_label' parameter" in res.output
+    assert res.exit_code == 2 and "'--cost-per-label': must be greater than 0" in res.output

@@ -45,4 +45,4 @@ def test_simulate_errors():
     assert "no-such-crowd" in missing.output
     neg = runner.invoke(app, ["simulate", "--items", "50", "--cap", "0"])
     assert neg.exit_code == 2
-    assert "'k' parameter of FixedOverlap" in neg.output
+    assert "--cap" in neg.output and "greater than or equal to 1" in neg.output

@@ -56,3 +56,45 @@ def test_errors(client):
         DaskDawidSkene().fit(frame, client=client, classes=[0, 1])
     with pytest.raises(ParameterError, match="'tol' parameter of DaskDawidSkene"):
         DaskDawidSkene(tol=2).fit(frame, client=client)
+
+
+def test_quiet_fit_and_clean_shutdown_on_a_temporary_cluster(caplog):
+    """No shuffle warnings, no stray asyncio errors, and the scheduler empty before it closes.
+
+    The README's snippet (no client: a temporary LocalCluster) logged six
+    ``distributed.shuffle`` warnings per run and sometimes "Future exception was never
+    retrieved ... TimeoutError" at exit.
+    """
+    import gc
+
+    import labelwise.distributed.dawid_skene as dds
+
+    ann, _ = make_crowd(n_items=150, k=3, seed=5)
+    frame = ann.to_frame()
+    seen: list[int] = []
+    wait = dds._wait_until_released
+
+    def spy(client, timeout=10.0):
+        wait(client, timeout)
+        seen.append(client.run_on_scheduler(dds._n_scheduler_tasks))
+
+    caplog.set_level(logging.WARNING)
+    try:
+        dds._wait_until_released = spy
+        model = DaskDawidSkene().fit(frame, npartitions=3)
+    finally:
+        dds._wait_until_released = wait
+    gc.collect()
+    assert seen == [0]
+    assert len(model.result_.compute()) == 150
+    noisy = [r for r in caplog.records if r.name.startswith(("distributed", "asyncio"))]
+    assert noisy == [], [r.getMessage() for r in noisy]
+
+
+def test_fitted_attributes_before_fit_and_params():
+    from labelwise.errors import NotFittedError
+
+    model = DaskDawidSkene(max_iter=50)
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        _ = model.result_
+    assert model.get_params() == {"max_iter": 50, "smoothing": 0.01, "tol": 1e-5}

@@ -3,10 +3,26 @@
 ``Annotations`` (and gold labels) are built from these: a reader that picks the format
 by extension and names the file in every error, and encoders that turn id columns into
 integer codes in one pass without altering ids (``"007"`` stays a string).
+
+The rules for values, the same for annotations, gold, labels and features files:
+
+- **Missing** is an empty cell (CSV/TSV), a JSON ``null`` or a Python ``None``/``NaN``.
+  The *text* ``None``, ``NA``, ``null``, ``NaN`` or ``n/a`` is a value: a valid class
+  or id name (pandas' default of reading them as missing is switched off).
+- **Integer ids** written as text (``"42"``) become integers when every value in the
+  column is an integer literal that fits in int64; otherwise the column stays text
+  (``"007"``, an id beyond int64), so ids are never altered or overflow.
+- **Class names** (:func:`normalise_class_names`) are compared by their text with
+  surrounding spaces removed: ``" cat"`` and ``"cat"`` are one class, and so are the
+  number ``1`` and the text ``"1"`` (a CSV cannot tell them apart, so neither does the
+  library). Anything else is a different class (``"cat"``/``"Cat"``, ``"1"``/``"1.0"``),
+  and a :class:`~labelwise.errors.SimilarClassesWarning` names such near-identical
+  pairs; declare ``classes=`` (CLI ``--classes``) to make an unexpected name an error.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,9 +32,12 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from labelwise.errors import AnnotationsError
+from labelwise.errors import AnnotationsError, SimilarClassesWarning
 
-__all__ = ["read_gold", "read_table"]
+__all__ = ["normalise_class_names", "read_gold", "read_table"]
+
+# an integer literal of at most 18 digits always fits in int64
+_INT_LITERAL = r"-?(0|[1-9][0-9]{0,17})"
 
 
 def read_table(path: str | Path, *, what: str = "annotations") -> pd.DataFrame:
@@ -35,17 +54,21 @@ def read_table(path: str | Path, *, what: str = "annotations") -> pd.DataFrame:
         if suffixes.endswith((".parquet", ".pq")):
             df = pd.read_parquet(p)
         elif suffixes.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
-            df = pd.read_json(p, lines=True, dtype=False)
+            df = _read_jsonl(p)
         elif suffixes.endswith((".tsv", ".tsv.gz")):
-            df = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=True)
+            df = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
         elif suffixes.endswith((".csv", ".csv.gz", ".txt")):
-            df = pd.read_csv(p, dtype=str, keep_default_na=True)
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
         else:
             raise AnnotationsError(
                 f"{what} file {str(p)!r}: unknown extension; use .csv, .tsv, .jsonl or .parquet."
             )
     except pd.errors.EmptyDataError:
         raise AnnotationsError(f"{what} file {str(p)!r} is empty.") from None
+    except IsADirectoryError:
+        raise AnnotationsError(f"{what} file {str(p)!r} is a folder.") from None
+    except (OSError, UnicodeDecodeError, OverflowError) as exc:
+        raise AnnotationsError(f"{what} file {str(p)!r} could not be read: {exc}") from None
     except ValueError as exc:
         if isinstance(exc, AnnotationsError):
             raise
@@ -55,6 +78,26 @@ def read_table(path: str | Path, *, what: str = "annotations") -> pd.DataFrame:
     return df
 
 
+def _read_jsonl(path: Path) -> pd.DataFrame:
+    """JSON Lines; integers beyond int64 (which pandas' reader refuses) are kept as text."""
+    try:
+        return pd.read_json(path, lines=True, dtype=False)
+    except ValueError as exc:
+        if "too big" not in str(exc):
+            raise
+    import gzip
+    import json
+
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh if line.strip()]
+    frame = pd.DataFrame.from_records(records)
+    for col in frame.columns:
+        if frame[col].map(lambda v: isinstance(v, int) and not -(2**63) <= v < 2**63).any():
+            frame[col] = frame[col].map(lambda v: v if v is None else str(v))
+    return frame
+
+
 def _normalise_ids(values: pd.Series) -> pd.Series:
     """Map ids read as strings back to ints when every one is an integer literal.
 
@@ -62,20 +105,84 @@ def _normalise_ids(values: pd.Series) -> pd.Series:
     """
     if values.dtype == object or pd.api.types.is_string_dtype(values):
         s = values.astype(str)
-        if s.str.fullmatch(r"-?(0|[1-9][0-9]*)").all():
+        if s.str.fullmatch(_INT_LITERAL).all():
             return s.astype(np.int64)
         return s
     if pd.api.types.is_float_dtype(values):
         v = values.to_numpy()
-        if np.all(np.mod(v, 1) == 0):
+        # exact integers only: beyond 2**53 a float no longer holds every integer
+        if np.all(np.mod(v, 1) == 0) and np.all(np.abs(v) <= 2**53):
             return values.astype(np.int64)
     return values
+
+
+def _class_key(name: Any) -> str:
+    """What two class names share when they differ only in case, spacing or number format."""
+    text = " ".join(str(name).split()).casefold()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return repr(number) if np.isfinite(number) else text
+
+
+def normalise_class_names(
+    values: pd.Series, *, column: str = "label", missing_ok: bool = False
+) -> pd.Series:
+    """Class names by the module's rule: text stripped, integer text as integers.
+
+    Warns (:class:`~labelwise.errors.SimilarClassesWarning`) when distinct names
+    differ only in case, spacing or number format (``"cat"``/``"Cat"``,
+    ``"1"``/``"1.0"``), or when numbers and text are mixed (``1`` and ``"1"`` become
+    one class). Missing values stay missing when ``missing_ok``.
+
+    Returns
+    -------
+    Series
+        The same length and index; names stripped; integer-literal text as int64.
+    """
+    present = values.notna()
+    vals = values[present]
+    if vals.dtype == object or pd.api.types.is_string_dtype(vals):
+        kinds = {type(v) for v in vals.to_numpy()}
+        text_kinds = {k for k in kinds if issubclass(k, str)}
+        if text_kinds and kinds - text_kinds:
+            warnings.warn(
+                f"{column} mixes numbers and text (e.g. {vals.iloc[0]!r}); class names are "
+                "compared as text, so 1 and '1' are one class.",
+                SimilarClassesWarning,
+                stacklevel=3,
+            )
+        vals = vals.astype(str).str.strip()
+    vals = _normalise_ids(vals)
+    names = pd.unique(vals)
+    if 1 < len(names) <= 100_000:
+        keys = pd.Series([_class_key(n) for n in names])
+        clash = keys.duplicated(keep=False).to_numpy()
+        if clash.any():
+            counts = vals.value_counts()
+            first = keys[clash].iloc[0]
+            group = [n for n, k in zip(names, keys, strict=True) if k == first]
+            listed = ", ".join(f"{_py(n)!r} ({int(counts[n])} rows)" for n in group)
+            warnings.warn(
+                f"{column} has class names that differ only in case, spacing or number "
+                f"format: {listed}; they are kept as separate classes "
+                f"({int(clash.sum())} such names in all). Fix the file or declare the classes.",
+                SimilarClassesWarning,
+                stacklevel=3,
+            )
+    if missing_ok and not present.all():
+        out = pd.Series([None] * len(values), index=values.index, dtype=object)
+        out[present] = vals.to_numpy(dtype=object)
+        return out
+    return vals
 
 
 def _first_missing_row(values: pd.Series) -> int | None:
     mask = values.isna().to_numpy().copy()
     if pd.api.types.is_string_dtype(values) or values.dtype == object:
-        mask |= values.astype(str).str.strip().isin(["", "nan", "NaN", "None"]).to_numpy()
+        # only an empty cell is missing: the text "None", "NA" or "null" is a name
+        mask |= (values.astype(str).str.strip() == "").to_numpy() & ~mask
     if mask.any():
         return int(np.flatnonzero(mask)[0])
     return None

@@ -35,6 +35,7 @@ from labelwise._tables import (
     _gold_frame,
     _normalise_ids,
     _py,
+    normalise_class_names,
     read_gold,
     read_table,
 )
@@ -119,7 +120,11 @@ class Annotations:
         Parameters
         ----------
         frame : DataFrame
-            One row per annotation. Ids and labels may be strings or integers.
+            One row per annotation. Ids and labels may be strings or integers. Only an
+            empty cell or ``None``/``NaN`` is missing (the text ``"NA"`` or ``"null"``
+            is a class name); class names are stripped of surrounding spaces, ``1``
+            and ``"1"`` are one class, and names that differ only in case or number
+            format draw a ``SimilarClassesWarning`` (the rules in ``labelwise._tables``).
         item, worker, label : str
             Column names.
         classes : sequence, optional
@@ -173,7 +178,7 @@ class Annotations:
                 )
         items = _normalise_ids(df[item])
         workers = _normalise_ids(df[worker])
-        labels = _normalise_ids(df[label])
+        labels = normalise_class_names(df[label], column=f"column {label!r}")
 
         if classes is not None:
             class_arr = np.asarray(list(classes))
@@ -204,11 +209,7 @@ class Annotations:
 
         item_codes, item_ids = _factorize(items)
         worker_codes, worker_ids = _factorize(workers)
-        extra = {
-            k: pd.to_numeric(df[wanted[k]], errors="raise").to_numpy(np.float64)
-            for k in ("time", "cost")
-            if k in wanted
-        }
+        extra = {k: _amounts(df[wanted[k]], wanted[k]) for k in ("time", "cost") if k in wanted}
         item_codes, worker_codes, label_codes, keep = _apply_duplicate_policy(
             item_codes, worker_codes, label_codes, duplicates, item_ids, worker_ids, (item, worker)
         )
@@ -455,3 +456,16 @@ class Annotations:
             )
         codes[idx] = lab
         return codes
+
+
+def _amounts(values: pd.Series, column: str) -> NDArray[np.float64]:
+    """A time or cost column as floats: numbers, finite and not negative, or an error."""
+    nums = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(nums) | (nums < 0)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise AnnotationsError(
+            f"column {column!r} row {row} has {_py(values.iloc[row])!r}: times and costs must "
+            "be numbers of at least 0."
+        )
+    return nums

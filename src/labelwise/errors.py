@@ -12,6 +12,12 @@ Tree::
     ├── ParameterError        a hyper-parameter outside its allowed range
     ├── ResourceError         a job that would need more memory than allowed (said before)
     └── NotFittedError        a fitted attribute read before ``fit``
+
+Warnings (the result is computed, but the user should look)::
+
+    LabelwiseWarning(UserWarning)
+    ├── SimilarClassesWarning  class names that differ only in case, spacing or number format
+    └── WeakModelWarning       a model too weak for the check built on it to be trusted
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ __all__ = [
     "AnnotationsError",
     "InputError",
     "LabelwiseError",
+    "LabelwiseWarning",
     "NotFittedError",
     "ParameterError",
     "ResourceError",
+    "SimilarClassesWarning",
+    "WeakModelWarning",
 ]
 
 
@@ -48,3 +57,15 @@ class ResourceError(LabelwiseError):
 
 class NotFittedError(LabelwiseError, AttributeError):
     """A fitted attribute or method was used before ``fit`` was called."""
+
+
+class LabelwiseWarning(UserWarning):
+    """Base class of the warnings labelwise emits about the user's data."""
+
+
+class SimilarClassesWarning(LabelwiseWarning):
+    """Class names that differ only in case, spacing or number format ("cat"/"Cat", "1"/"1.0")."""
+
+
+class WeakModelWarning(LabelwiseWarning):
+    """A model no better than a baseline: checks that rely on its predictions are not shown."""

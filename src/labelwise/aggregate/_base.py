@@ -23,8 +23,8 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator
 
+from labelwise._estimator import LightEstimator
 from labelwise._validation import check_is_fitted
 from labelwise.annotations import Annotations
 from labelwise.errors import InputError
@@ -40,7 +40,7 @@ class IdentifiabilityWarning(UserWarning):
     """The data cannot tell annotator skill apart: no item has two answers and no gold."""
 
 
-class BaseAggregator(BaseEstimator, ABC):  # type: ignore[misc]
+class BaseAggregator(LightEstimator, ABC):
     """Base class of the consensus estimators; subclasses implement ``_fit``."""
 
     #: Whether the model estimates skill from agreement (EM models); such a model

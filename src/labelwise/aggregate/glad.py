@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize
-from scipy.special import expit
 
 from labelwise._validation import check_number
 from labelwise.aggregate._base import class_prior
@@ -151,3 +151,19 @@ class GLAD(SparseEMMixin, EMAggregator):
             np.bincount(worker, weights=p_right, minlength=n_w) / np.maximum(counts, 1),
             expit(self.ability_),
         )
+
+
+# scipy.optimize costs about 0.4 s to import: load it when a GLAD is fitted, not on
+# every ``import labelwise`` (and every CLI call).
+def expit(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The logistic function (scipy's, imported on first use)."""
+    from scipy.special import expit as _expit
+
+    return np.asarray(_expit(x))
+
+
+def minimize(*args: Any, **kwargs: Any) -> Any:
+    """``scipy.optimize.minimize``, imported on first use."""
+    from scipy.optimize import minimize as _minimize
+
+    return _minimize(*args, **kwargs)

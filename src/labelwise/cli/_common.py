@@ -1,19 +1,40 @@
-"""What the commands share: the console, error reporting, tables and progress bars."""
+"""What the commands share: the console, error reporting, tables, progress and options.
+
+Nothing heavy is imported here at module level (pandas, numpy, the library), so
+``labelwise --help`` starts fast; each command imports what it needs when it runs.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from labelwise.cli._app import report_error
+from labelwise.cli._progress import progress
 from labelwise.errors import LabelwiseError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "check_folder_option",
+    "check_output_option",
+    "console",
+    "err_console",
+    "positive_option",
+    "print_frame",
+    "print_summary",
+    "progress",
+    "progress_bar",
+    "run_or_exit",
+    "status",
+]
 
 console = Console(width=None if sys.stdout.isatty() else 140)
 err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
@@ -22,21 +43,55 @@ T = TypeVar("T")
 
 
 def run_or_exit(fn: Callable[[], T]) -> T:
-    """Call ``fn``; turn a :class:`LabelwiseError` into a red one-line message and exit 2."""
+    """Call ``fn``; a :class:`LabelwiseError` becomes one ``error:`` line and exit code 2.
+
+    Every command also runs inside the app's error boundary (:mod:`labelwise.cli._app`),
+    which does the same for any exception; this wrapper is kept for commands that
+    want to catch errors themselves.
+    """
     try:
         return fn()
+    except (LabelwiseError, OSError) as exc:
+        raise typer.Exit(code=report_error(exc)) from None
+
+
+def check_output_option(value: Path | None) -> Path | None:
+    """Typer callback for ``-o``: refuse a folder, an unknown format or an unwritable place
+    before any work starts."""
+    if value is None:
+        return None
+    from labelwise.io import check_output_path
+
+    try:
+        return check_output_path(value)
     except LabelwiseError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
-    except FileNotFoundError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        raise typer.BadParameter(str(exc)) from None
+
+
+def positive_option(value: float | None) -> float | None:
+    """Typer callback for a price or an amount: refuse zero or less before any work."""
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"must be greater than 0; got {value:g}.")
+    return value
+
+
+def check_folder_option(value: Path) -> Path:
+    """Typer callback for an output folder (``--out``): refuse a file or an unwritable place."""
+    from labelwise.io import check_output_folder
+
+    try:
+        return check_output_folder(value)
+    except LabelwiseError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def print_frame(
     frame: pd.DataFrame, *, title: str = "", digits: int = 3, max_rows: int = 40
 ) -> None:
     """Print a DataFrame as a rich table (floats with ``digits`` decimals)."""
+    import pandas as pd
+    from rich.table import Table
+
     table = Table(title=title or None, show_lines=False, header_style="bold")
     for col in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(
@@ -60,6 +115,8 @@ def print_frame(
 
 def print_summary(pairs: dict[str, Any], *, title: str) -> None:
     """Print key/value pairs as a two-column table."""
+    from rich.table import Table
+
     table = Table(title=title, show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
@@ -70,19 +127,18 @@ def print_summary(pairs: dict[str, Any], *, title: str) -> None:
 
 @contextlib.contextmanager
 def progress_bar(description: str, total: float | None) -> Iterator[Callable[[float], None]]:
-    """A rich progress bar; yields ``advance(n)``. Silent when stdout is not a terminal."""
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
-    ) as prog:
-        task = prog.add_task(description, total=total)
-        yield lambda n=1: prog.advance(task, n)
+    """One counted stage; yields ``advance(n)`` (see :func:`progress` for several stages)."""
+    done = 0.0
+    with progress(description) as callback:
+        total_i = None if total is None else int(total)
+
+        def advance(n: float = 1) -> None:
+            nonlocal done
+            done += n
+            callback(description, int(done), total_i)
+
+        callback(description, 0, total_i)
+        yield advance
 
 
 @contextlib.contextmanager

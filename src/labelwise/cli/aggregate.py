@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
-from labelwise.aggregate import METHODS, make_aggregator
-from labelwise.agreement import annotator_quality, fleiss_kappa, krippendorff_alpha
-from labelwise.annotations import Annotations, read_gold
 from labelwise.cli._app import app
-from labelwise.cli._common import console, print_frame, print_summary, run_or_exit, status
-from labelwise.io import write_frame
+from labelwise.cli._common import (
+    check_output_option,
+    console,
+    print_frame,
+    print_summary,
+    run_or_exit,
+    status,
+)
+
+if TYPE_CHECKING:
+    from labelwise.annotations import Annotations
+
+# the names of labelwise.aggregate.METHODS, spelled out so that --help imports nothing
+# heavy (tests/test_cli_errors.py keeps the two in step)
+METHOD_NAMES = ("mv", "wmv", "ds", "onecoin", "glad", "mace")
 
 ItemCol = Annotated[str, typer.Option("--item-col", help="Column holding the item id.")]
 WorkerCol = Annotated[str, typer.Option("--worker-col", help="Column holding the annotator id.")]
@@ -39,6 +48,8 @@ Gold = Annotated[
 def _load(
     file: Path, item: str, worker: str, label: str, classes: str | None, duplicates: str
 ) -> Annotations:
+    from labelwise.annotations import Annotations
+
     declared = [c.strip() for c in classes.split(",")] if classes else None
     return Annotations.read(
         file,
@@ -57,13 +68,16 @@ def aggregate(
         typer.Argument(help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label."),
     ],
     method: Annotated[
-        str, typer.Option("--method", "-m", help=f"Aggregation method: {', '.join(METHODS)}.")
+        str, typer.Option("--method", "-m", help=f"Aggregation method: {', '.join(METHOD_NAMES)}.")
     ] = "ds",
     gold: Gold = None,
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write one row per item here (.csv, .parquet, .jsonl)."
+            "--output",
+            "-o",
+            help="Write one row per item here (.csv, .tsv, .jsonl or .parquet).",
+            callback=check_output_option,
         ),
     ] = None,
     item_col: ItemCol = "item",
@@ -77,6 +91,13 @@ def aggregate(
     Writes item, label, confidence, n_annotations, agreement per item and prints a
     summary. Example: labelwise aggregate annotations.csv --method ds -o labels.csv
     """
+
+    import numpy as np
+
+    from labelwise.aggregate import make_aggregator
+    from labelwise.agreement import fleiss_kappa, krippendorff_alpha
+    from labelwise.annotations import read_gold
+    from labelwise.io import write_frame
 
     def _run() -> None:
         model = make_aggregator(method)  # an unknown method fails before any reading
@@ -127,7 +148,13 @@ def annotators(
         int, typer.Option("--min-items", help="Fewer items than this: no confident score.")
     ] = 10,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Also write the table as CSV here.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write the table here (.csv, .tsv, .jsonl or .parquet).",
+            callback=check_output_option,
+        ),
     ] = None,
     item_col: ItemCol = "item",
     worker_col: WorkerCol = "worker",
@@ -148,6 +175,11 @@ def annotators(
     Annotators with fewer than --min-items items get no confident score; the note
     column says so. Example: labelwise annotators annotations.csv --gold gold.csv -o quality.csv
     """
+
+    from labelwise.aggregate import make_aggregator
+    from labelwise.agreement import annotator_quality
+    from labelwise.annotations import read_gold
+    from labelwise.io import write_frame
 
     def _run() -> None:
         model = make_aggregator(method)

@@ -8,14 +8,17 @@ from typing import Annotated
 import typer
 
 from labelwise.cli._app import app
-from labelwise.cli._common import console, run_or_exit
+from labelwise.cli._common import check_folder_option, console, run_or_exit
 
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the report (index.html).")] = Path(
-        "report"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Folder for the report (index.html).", callback=check_folder_option
+        ),
+    ] = Path("report"),
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the simulated crowd and every step.")
     ] = 0,

@@ -6,14 +6,19 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 
 from labelwise.cli._app import app
-from labelwise.cli._common import console, print_frame, print_summary, run_or_exit
+from labelwise.cli._common import (
+    check_output_option,
+    console,
+    positive_option,
+    print_frame,
+    print_summary,
+    progress,
+    run_or_exit,
+)
 from labelwise.errors import InputError, ParameterError
-from labelwise.io import read_features, read_labels, write_frame
 
 ESTIMATORS = ("logreg", "forest")
 
@@ -49,10 +54,14 @@ def plan(
         float, typer.Option("--target-accuracy", help="Model accuracy wanted, in (0, 1].")
     ],
     cost_per_label: Annotated[
-        float, typer.Option("--cost-per-label", help="Money per single annotation.")
+        float,
+        typer.Option(
+            "--cost-per-label", help="Money per single annotation.", callback=positive_option
+        ),
     ],
     annotator_accuracy: Annotated[
-        float, typer.Option("--annotator-accuracy", help="Mean accuracy of one annotator.")
+        float,
+        typer.Option("--annotator-accuracy", help="Mean accuracy of one annotator.", min=0, max=1),
     ] = 0.85,
     target_label_accuracy: Annotated[
         float,
@@ -67,8 +76,10 @@ def plan(
     estimator: Annotated[
         str, typer.Option("--estimator", help=f"Classifier: {', '.join(ESTIMATORS)}.")
     ] = "logreg",
-    seeds: Annotated[int, typer.Option("--seeds", help="Repeats per size.")] = 3,
-    n_sizes: Annotated[int, typer.Option("--sizes", help="Points on the learning curve.")] = 8,
+    seeds: Annotated[int, typer.Option("--seeds", help="Repeats per size.", min=1)] = 3,
+    n_sizes: Annotated[
+        int, typer.Option("--sizes", help="Points on the learning curve.", min=2)
+    ] = 8,
     al_saving: Annotated[
         float,
         typer.Option("--al-saving", help="Share of items active learning needs (0-1]."),
@@ -81,7 +92,10 @@ def plan(
         str, typer.Option("--label-col", help="Label column of a table file.")
     ] = "label",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the strategy table here.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the strategy table here.", callback=check_output_option
+        ),
     ] = None,
     random_state: Annotated[int, typer.Option("--random-state", help="Seed.")] = 0,
 ) -> None:
@@ -91,12 +105,16 @@ def plan(
     it, and prices four strategies. Example:
     labelwise plan --features X.npy --labels y.csv --target-accuracy 0.95 --cost-per-label 0.04
     """
+    import numpy as np
+    import pandas as pd
+
+    from labelwise.io import read_features, read_labels, write_frame
     from labelwise.scaling import CurveFit, learning_curve, plan_budget
 
     def _run() -> None:
         est = _estimator(estimator, random_state)
-        _ids, X = read_features(features)
-        y = read_labels(labels, column=label_col, n_rows=X.shape[0])
+        ids, X = read_features(features)
+        y = read_labels(labels, column=label_col, n_rows=X.shape[0], ids=ids)
         known = y.notna().to_numpy()
         if known.sum() < 20:
             raise InputError(f"only {int(known.sum())} labeled rows in {str(labels)!r}; need 20+.")
@@ -105,7 +123,10 @@ def plan(
         pool = known.sum() * 0.75  # learning_curve holds out a quarter to score on
         low = min(max(5 * n_classes, 0.02 * pool), pool / 4)
         sizes = np.unique(np.geomspace(low / pool, 1.0, n_sizes).round(4))
-        curve = learning_curve(est, Xl, yl, sizes, seeds=seeds, random_state=random_state)
+        with progress("plan") as on_progress:
+            curve = learning_curve(
+                est, Xl, yl, sizes, seeds=seeds, random_state=random_state, progress=on_progress
+            )
         fit = CurveFit(model=model, random_state=random_state).fit(curve)
         budget = plan_budget(
             fit,

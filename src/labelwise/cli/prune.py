@@ -5,13 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 from labelwise.cli._app import app
-from labelwise.cli._common import console, print_summary, run_or_exit
-from labelwise.io import read_features, read_labels, write_frame
+from labelwise.cli._common import check_output_option, console, print_summary, run_or_exit
 
 
 @app.command()
@@ -28,7 +25,10 @@ def prune(
     ] = "prototype",
     keep: Annotated[str, typer.Option("--keep", help="auto, easy or hard (prototype).")] = "auto",
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Kept rows (id, row, score).")
+        Path,
+        typer.Option(
+            "--output", "-o", help="Kept rows (id, row, score).", callback=check_output_option
+        ),
     ] = Path("kept.csv"),
     label_col: Annotated[str, typer.Option("--label-col", help="Label column.")] = "label",
     random_state: Annotated[int, typer.Option("--random-state", help="Seed.")] = 0,
@@ -37,14 +37,18 @@ def prune(
 
     Example: labelwise prune --features emb.npy --fraction 0.5
     """
+    import numpy as np
+    import pandas as pd
+
     from labelwise.curate.pruning import EASY_BELOW, prototype_scores
     from labelwise.curate.pruning import prune as prune_items
+    from labelwise.io import read_features, read_labels, write_frame
 
     def _run() -> None:
         ids, X = read_features(features)
         y = None
         if labels is not None:
-            y = read_labels(labels, column=label_col, n_rows=X.shape[0]).to_numpy()
+            y = read_labels(labels, column=label_col, n_rows=X.shape[0], ids=ids).to_numpy()
         scores = None
         if strategy == "prototype":
             k = len(pd.unique(y)) if y is not None else 10

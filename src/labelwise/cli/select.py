@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 from labelwise.cli._app import app
-from labelwise.cli._common import console, print_frame, run_or_exit, status
+from labelwise.cli._common import check_output_option, console, print_frame, run_or_exit, status
 from labelwise.errors import ParameterError
-from labelwise.io import read_features, read_labels, write_frame
 
 ESTIMATORS = ("logreg", "forest")
 
@@ -38,7 +35,7 @@ def select(
     labels: Annotated[
         Path, typer.Option("--labels", help="Labels: .npy or a table column; blanks = unlabeled.")
     ],
-    n: Annotated[int, typer.Option("-n", "--n", help="How many items to select.")] = 100,
+    n: Annotated[int, typer.Option("-n", "--n", help="How many items to select.", min=1)] = 100,
     strategy: Annotated[
         str,
         typer.Option(
@@ -52,7 +49,9 @@ def select(
     ] = "topk",
     seals_k: Annotated[
         int | None,
-        typer.Option("--seals-k", help="Score only the k nearest neighbours of labeled items."),
+        typer.Option(
+            "--seals-k", help="Score only the k nearest neighbours of labeled items.", min=1
+        ),
     ] = None,
     target: Annotated[
         str | None, typer.Option("--target", help="Class sought by --strategy target.")
@@ -64,7 +63,10 @@ def select(
         str, typer.Option("--label-col", help="Label column of a table file.")
     ] = "label",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the selected ids here.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the selected ids here.", callback=check_output_option
+        ),
     ] = None,
     random_state: Annotated[int, typer.Option("--random-state", help="Seed.")] = 0,
 ) -> None:
@@ -75,11 +77,15 @@ def select(
     With fewer than two classes labeled it picks a diverse k-means seed set. Example:
     labelwise select --features X.npy --labels y.csv --strategy margin -n 100 --seals-k 100
     """
+    import numpy as np
+    import pandas as pd
+
     from labelwise.active import SEALS, ActiveLearner
+    from labelwise.io import read_features, read_labels, write_frame
 
     def _run() -> None:
         ids, X = read_features(features)
-        y = read_labels(labels, column=label_col, n_rows=X.shape[0])
+        y = read_labels(labels, column=label_col, n_rows=X.shape[0], ids=ids)
         known = y.notna().to_numpy() & (y.astype(str).str.strip() != "").to_numpy()
         vals = y[known]
         if pd.api.types.is_float_dtype(vals) and (vals == vals.round()).all():

@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from labelwise.cli._app import app
-from labelwise.cli._common import console, print_frame, progress_bar, run_or_exit
+from labelwise.cli._common import (
+    check_output_option,
+    console,
+    print_frame,
+    progress,
+    run_or_exit,
+)
 from labelwise.errors import ParameterError
 
 BEDS = ("toy", "digits", "labelme")
@@ -36,24 +42,40 @@ def simulate(
     items: Annotated[
         int | None,
         typer.Option(
-            "--items", help="Items (toy default 2000; fitted pools: the data set's items)."
+            "--items",
+            help="Items (toy default 2000; fitted pools: the data set's items).",
+            min=2,
         ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Simulated annotators.")] = 50,
+    workers: Annotated[int, typer.Option("--workers", help="Simulated annotators.", min=1)] = 50,
     target: Annotated[
-        float, typer.Option("--target", help="Posterior confidence that finishes an item.")
+        float,
+        typer.Option("--target", help="Posterior confidence that finishes an item.", min=0, max=1),
     ] = 0.99,
-    cap: Annotated[int, typer.Option("--cap", help="Most answers per item (fixed: k).")] = 10,
+    cap: Annotated[
+        int, typer.Option("--cap", help="Most answers per item (fixed: k).", min=1)
+    ] = 10,
     budget: Annotated[
-        int | None, typer.Option("--budget", help="Most answers to buy (default: until done).")
+        int | None,
+        typer.Option("--budget", help="Most answers to buy (default: until done).", min=1),
     ] = None,
-    money: Annotated[float | None, typer.Option("--money", help="Most money to spend.")] = None,
-    seeds: Annotated[int, typer.Option("--seeds", help="Repeats per policy (seeds 0..n-1).")] = 1,
+    money: Annotated[
+        float | None, typer.Option("--money", help="Most money to spend.", min=0)
+    ] = None,
+    seeds: Annotated[
+        int, typer.Option("--seeds", help="Repeats per policy (seeds 0..n-1).", min=1)
+    ] = 1,
     batch_size: Annotated[
-        int, typer.Option("--batch-size", help="Requests served on the same state.")
+        int, typer.Option("--batch-size", help="Requests served on the same state.", min=1)
     ] = 32,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the curves (long table) here.")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the curves (long table) here.",
+            callback=check_output_option,
+        ),
     ] = None,
     random_state: Annotated[int, typer.Option("--random-state", help="Seed of the test bed.")] = 0,
 ) -> None:
@@ -75,7 +97,15 @@ def simulate(
                 )
         spend = None if budget is None and money is None else Budget(budget, money)
         runs = len(names) * seeds
-        with progress_bar("campaigns", runs) as advance:
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            on_progress("campaigns (policy x seed)", done, runs)
+
+        with progress("simulate") as on_progress:
+            on_progress("campaigns (policy x seed)", 0, runs)
             curves = compare_policies(
                 bed, names, target=target, cap=cap, seeds=tuple(range(seeds)), budget=spend,
                 batch_size=batch_size, on_run=lambda *_: advance(1),
@@ -108,6 +138,6 @@ def _testbed(name: str, items: int | None, workers: int, seed: int):  # type: ig
     from labelwise.simulate import make_toy_testbed, testbed_from_crowd
 
     if name == "toy":
-        return make_toy_testbed(items or 2000, workers, random_state=seed)
+        return make_toy_testbed(2000 if items is None else items, workers, random_state=seed)
     crowd = load_digits_crowd(random_state=seed) if name == "digits" else load_crowd(name)
     return testbed_from_crowd(crowd, n_items=items, n_workers=workers, random_state=seed)

@@ -49,6 +49,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from labelwise._progress import ProgressCallback, report
 from labelwise._validation import (
     check_features,
     check_number,
@@ -118,6 +119,7 @@ def out_of_fold_proba(
     estimator: Any = None,
     n_splits: int = 5,
     random_state: int | None = 0,
+    progress: ProgressCallback | None = None,
 ) -> NDArray[np.float64]:
     """Out-of-fold predicted probabilities: each row scored by a model that never saw it.
 
@@ -133,6 +135,8 @@ def out_of_fold_proba(
         Stratified folds (at most the smallest class count; at least 2).
     random_state : int or None
         Seed of the fold shuffle.
+    progress : callable, optional
+        Called as ``progress("out-of-fold model", folds_done, n_folds)`` after each fold.
 
     Returns
     -------
@@ -162,10 +166,12 @@ def out_of_fold_proba(
         estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     out = np.zeros((y.shape[0], k))
     folds = StratifiedKFold(splits, shuffle=True, random_state=random_state)
-    for train, test in folds.split(Xa, y):
+    report(progress, "out-of-fold model", 0, splits)
+    for fold, (train, test) in enumerate(folds.split(Xa, y), start=1):
         model = clone(estimator).fit(Xa[train], y[train])
         cols = np.asarray(model.classes_, dtype=np.int64)
         out[np.ix_(test, cols)] = model.predict_proba(Xa[test])
+        report(progress, "out-of-fold model", fold, splits)
     out /= out.sum(axis=1, keepdims=True)
     return out
 

@@ -32,6 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from labelwise._estimator import LightEstimator
 from labelwise._validation import check_number
 from labelwise.aggregate._base import (
     ConvergenceWarning,
@@ -115,7 +116,11 @@ def _client(client: Any) -> Iterator[tuple[Any, bool]]:
     if client is None:
         with (
             LocalCluster(
-                processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None
+                # ":0": any free port, so a second cluster (or a busy 8787) does not warn
+                processes=False,
+                n_workers=2,
+                threads_per_worker=1,
+                dashboard_address=":0",
             ) as cluster,
             Client(cluster) as cl,
         ):
@@ -127,7 +132,28 @@ def _client(client: Any) -> Iterator[tuple[Any, bool]]:
         yield client, False
 
 
-class DaskDawidSkene:
+def _wait_until_released(client: Any, timeout: float = 10.0) -> None:
+    """Wait until the scheduler holds no task before a temporary cluster closes.
+
+    Closing while released futures are still being forgotten left a pending comm
+    behind ("Future exception was never retrieved ... TimeoutError" at exit).
+    """
+    import gc
+    import time
+
+    gc.collect()  # futures held only by reference cycles are released now, not at exit
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not client.run_on_scheduler(_n_scheduler_tasks):
+            return
+        time.sleep(0.02)
+
+
+def _n_scheduler_tasks(dask_scheduler: Any) -> int:
+    return len(dask_scheduler.tasks)
+
+
+class DaskDawidSkene(LightEstimator):
     """Dawid-Skene EM over a Dask DataFrame of annotations (``item, worker, label``).
 
     Same model, initialisation (soft majority vote), smoothing and stopping rule as
@@ -193,6 +219,7 @@ class DaskDawidSkene:
             if temporary:  # the cluster closes: bring the (one row per item) result home
                 result = self.result_.compute()
                 self.result_ = dd.from_pandas(result, npartitions=max(1, self.result_.npartitions))
+                _wait_until_released(cl)
         return self
 
     def _fit(
@@ -206,8 +233,9 @@ class DaskDawidSkene:
             [
                 ddf.shape[0],
                 ddf.isna().any(axis=1).sum(),
-                ddf[worker_col].drop_duplicates(),
-                ddf[label_col].drop_duplicates(),
+                # split_out=1: a tree reduction, not a shuffle (which logs warnings)
+                ddf[worker_col].drop_duplicates(split_out=1),
+                ddf[label_col].drop_duplicates(split_out=1),
             ],
             sync=True,
         )
@@ -229,7 +257,8 @@ class DaskDawidSkene:
             raise AnnotationsError("only one class: aggregation needs at least two.")
         w, k = len(worker_index), len(class_index)
         # every item's answers in one partition, encoded once and kept on the workers
-        shuffled = ddf.shuffle(on=item_col, method="tasks")
+        # a task shuffle: the P2P extension logs two warnings per shuffle on a LocalCluster
+        shuffled = ddf.shuffle(on=item_col, shuffle_method="tasks")
         parts = client.compute(
             [delayed(_encode)(d, columns, worker_index, class_index) for d in shuffled.to_delayed()]
         )

@@ -19,6 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import clone
 
+from labelwise._progress import ProgressCallback, report
 from labelwise._validation import (
     check_features,
     check_number,
@@ -216,6 +217,7 @@ def learning_curve(
     y_test: ArrayLike | None = None,
     test_size: float = 0.25,
     random_state: Any = 0,
+    progress: ProgressCallback | None = None,
 ) -> LearningCurve:
     """Train ``estimator`` on nested random subsets of growing size and score each.
 
@@ -238,6 +240,8 @@ def learning_curve(
         The test set. Without them a stratified ``test_size`` share of ``X`` is held out.
     random_state : int, Generator or None
         Seeds the held-out split and, with an int ``seeds``, the repeats.
+    progress : callable, optional
+        Called as ``progress("learning curve", fits_done, fits_total)`` after each fit.
 
     Returns
     -------
@@ -278,6 +282,8 @@ def learning_curve(
         raise ParameterError(f"metric must be a name or a callable; got {metric!r}.")
     scores = np.empty((len(seed_list), n_sizes.shape[0]))
     conf = np.empty((len(seed_list), n_sizes.shape[0], k, k))
+    n_fits = len(seed_list) * n_sizes.shape[0]
+    report(progress, "learning curve", 0, n_fits)
     for i, seed in enumerate(seed_list):
         order = _class_covering_order(ytr, np.random.default_rng(seed))
         for j, n in enumerate(n_sizes):
@@ -293,6 +299,7 @@ def learning_curve(
                 if callable(metric)
                 else float(score_from_confusion(conf[i, j], metric))
             )
+            report(progress, "learning curve", i * n_sizes.shape[0] + j + 1, n_fits)
     return LearningCurve(
         sizes=n_sizes,
         scores=scores,
