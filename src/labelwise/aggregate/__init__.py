@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from labelwise.aggregate._base import BaseAggregator, ConvergenceWarning, IdentifiabilityWarning
+from labelwise.aggregate.calibrated import CalibratedAggregator
 from labelwise.aggregate.dawid_skene import DawidSkene, OneCoinDawidSkene
 from labelwise.aggregate.glad import GLAD
 from labelwise.aggregate.mace import MACE
@@ -21,6 +22,7 @@ __all__ = [
     "MACE",
     "METHODS",
     "BaseAggregator",
+    "CalibratedAggregator",
     "ConvergenceWarning",
     "DawidSkene",
     "IdentifiabilityWarning",

@@ -179,6 +179,7 @@ def run_campaign(
     known_skills: bool = False,
     prior_accuracy: float = 0.7,
     max_idle: int = 20,
+    calibrate: str = "auto",
     random_state: Any = None,
 ) -> CampaignResult:
     """Run a labeling campaign (simulated or replayed) and record its trajectory.
@@ -224,6 +225,9 @@ def run_campaign(
         Accuracy a newcomer is assumed to have (see :class:`CampaignState`).
     max_idle : int
         Stop after this many batches in a row in which nobody could be served.
+    calibrate : {"auto", "gold", "answers", "none"}
+        How the campaign's posterior (and so the stop rule) is calibrated at each
+        re-estimation; see :class:`CampaignState`. ``"none"``: the raw posterior.
 
     Returns
     -------
@@ -240,7 +244,8 @@ def run_campaign(
             items, annotators, policy, aggregator, budget, features=features,
             batch_size=batch_size, refresh_every=refresh_every, record_every=record_every,
             em_iter=em_iter, stop_accuracy=stop_accuracy, known_skills=known_skills,
-            prior_accuracy=prior_accuracy, max_idle=max_idle, random_state=random_state,
+            prior_accuracy=prior_accuracy, max_idle=max_idle, calibrate=calibrate,
+            random_state=random_state,
         )  # fmt: skip
 
 
@@ -260,6 +265,7 @@ def _run(
     known_skills: bool,
     prior_accuracy: float,
     max_idle: int,
+    calibrate: str,
     random_state: Any,
 ) -> CampaignResult:
     truth, budget = _check(items, annotators, policy, aggregator, budget)
@@ -294,6 +300,7 @@ def _run(
         n, pool.n_workers, pool.n_classes,
         max_answers=policy.max_answers, prior_accuracy=prior_accuracy, features=features,
         known_confusions=sim.confusions if known_skills and sim is not None else None,
+        calibrate=calibrate,
         random_state=rng,
     )  # fmt: skip
     policy.bind(state)
