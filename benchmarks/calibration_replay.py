@@ -97,7 +97,9 @@ def main() -> None:
                             "claimed": runs["claimed"].median(),
                             "real acc": runs["accuracy"].median(),
                             "gap (pts)": gap.median(),
-                            "worst gap": gap.loc[gap.abs().idxmax()] if gap.notna().any() else np.nan,
+                            "worst gap": gap.loc[gap.abs().idxmax()]
+                            if gap.notna().any()
+                            else np.nan,
                             "acc all items": runs["all acc"].median(),
                             "answers/item": runs["per item"].median(),
                         }

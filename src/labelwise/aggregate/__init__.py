@@ -40,6 +40,7 @@ METHODS: dict[str, type[BaseAggregator]] = {
     "onecoin": OneCoinDawidSkene,
     "glad": GLAD,
     "mace": MACE,
+    "calibrated": CalibratedAggregator,
 }
 
 
