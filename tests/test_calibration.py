@@ -163,3 +163,43 @@ def test_campaign_state_calibrates_from_gold_answers() -> None:
     assert over.gap > honest.gap + 0.03
     with pytest.raises(ParameterError, match="calibrate"):
         CampaignState(n, w, k, max_answers=2, calibrate="x")
+
+
+def test_consensus_quality_calibrated_on_gold_means_what_it_says() -> None:
+    from labelwise.curate import consensus_quality
+
+    crowd = load_crowd("labelme")
+    ann, y = crowd.annotations, crowd.truth.astype(np.int64)
+    rng = np.random.default_rng(0)
+    k = ann.n_classes
+    # a weak model: right 50% of the time, confident either way
+    guess = np.where(rng.random(ann.n_items) < 0.5, y, rng.integers(0, k, ann.n_items))
+    proba = np.full((ann.n_items, k), 0.3 / (k - 1))
+    proba[np.arange(ann.n_items), guess] = 0.7
+    half = rng.random(ann.n_items) < 0.5
+    raw = consensus_quality(ann, proba)
+    cal = consensus_quality(ann, proba, gold=np.where(half, y, -1))
+    right = (cal.consensus == y)[~half].mean()
+    assert abs(cal.quality[~half].mean() - right) < 0.03
+    assert abs(raw.quality[~half].mean() - right) > abs(cal.quality[~half].mean() - right)
+    with pytest.raises(InputError, match="gold"):
+        consensus_quality(ann, proba, gold=np.zeros(3, dtype=int))
+
+
+def test_simulated_shared_errors_lower_accuracy_at_equal_answers() -> None:
+    """answer_as: items that look like another class to every annotator stay wrong
+    however many answers they get."""
+    from labelwise.routing import FixedOverlap, run_campaign
+    from labelwise.simulate import make_pool
+
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 300)
+    pool = make_pool(30, 3, proportions={"reliable": 1.0}, accuracy=(0.8, 0.9), random_state=0)
+    seen = truth.copy()
+    seen[:60] = (truth[:60] + 1) % 3  # 20% misleading items
+    a = run_campaign(truth, pool, FixedOverlap(7), "majority", random_state=0)
+    b = run_campaign(truth, pool, FixedOverlap(7), "majority", answer_as=seen, random_state=0)
+    assert a.accuracy > 0.97 and 0.75 < b.accuracy < 0.83
+    assert (b.labels[:60] != truth[:60]).mean() > 0.9
+    with pytest.raises(InputError, match="answer_as"):
+        run_campaign(truth, pool, FixedOverlap(3), answer_as=seen[:5])

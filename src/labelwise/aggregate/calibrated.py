@@ -125,6 +125,8 @@ class CalibratedAggregator(BaseAggregator):
     def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
         from labelwise.aggregate.dawid_skene import DawidSkene
 
+        if hasattr(self, "label_codes_"):  # a refit: labels come from this fit's posterior
+            del self.label_codes_
         base = clone(self.estimator) if self.estimator is not None else DawidSkene()
         known = gold >= 0
         use_gold = self.method == "gold" or (

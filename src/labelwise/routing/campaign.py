@@ -180,6 +180,7 @@ def run_campaign(
     prior_accuracy: float = 0.7,
     max_idle: int = 20,
     calibrate: str = "auto",
+    answer_as: ArrayLike | None = None,
     random_state: Any = None,
 ) -> CampaignResult:
     """Run a labeling campaign (simulated or replayed) and record its trajectory.
@@ -228,6 +229,11 @@ def run_campaign(
     calibrate : {"auto", "gold", "answers", "none"}
         How the campaign's posterior (and so the stop rule) is calibrated at each
         re-estimation; see :class:`CampaignState`. ``"none"``: the raw posterior.
+    answer_as : array of int (n_items,), optional
+        Simulated pools only: the class each item *looks like* to the annotators
+        (default: its true class). An item answered as another class is one on which
+        the crowd agrees in its error, as real crowds do on misleading items; the
+        accuracy is still scored against ``items``.
 
     Returns
     -------
@@ -245,7 +251,7 @@ def run_campaign(
             batch_size=batch_size, refresh_every=refresh_every, record_every=record_every,
             em_iter=em_iter, stop_accuracy=stop_accuracy, known_skills=known_skills,
             prior_accuracy=prior_accuracy, max_idle=max_idle, calibrate=calibrate,
-            random_state=random_state,
+            answer_as=answer_as, random_state=random_state,
         )  # fmt: skip
 
 
@@ -266,9 +272,22 @@ def _run(
     prior_accuracy: float,
     max_idle: int,
     calibrate: str,
+    answer_as: ArrayLike | None,
     random_state: Any,
 ) -> CampaignResult:
     truth, budget = _check(items, annotators, policy, aggregator, budget)
+    seen_as = truth
+    if answer_as is not None:
+        seen_as = np.asarray(answer_as, dtype=np.int64)
+        if (
+            seen_as.shape != truth.shape
+            or seen_as.min() < 0
+            or seen_as.max() >= annotators.n_classes
+        ):
+            raise InputError(
+                f"answer_as must hold one class code in 0..{annotators.n_classes - 1} per item "
+                f"({truth.shape[0]}); got shape {seen_as.shape}."
+            )
     name = "run_campaign"
     check_number(batch_size, "batch_size", name, kind=int, low=1)
     check_number(em_iter, "em_iter", name, kind=int, low=1)
@@ -386,7 +405,7 @@ def _run(
             labels = labels[:stop] if oracle is not None else labels
         spent_money += float(price.sum())
         if sim is not None:
-            labels = sample_answers(sim.confusions, w, truth[it], rng)
+            labels = sample_answers(sim.confusions, w, seen_as[it], rng)
         state.record(it, w, labels)
         if state.n_collected >= next_refresh:
             state.refresh(em_iter)
