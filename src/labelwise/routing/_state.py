@@ -106,6 +106,7 @@ class CampaignState:
         self.calibrate = calibrate
         self.min_gold_answers = min_gold_answers
         self.tempering = Tempering()
+        self._tempered_at = 0
         check_number(n_items, "n_items", owner, kind=int, low=1)
         check_number(n_workers, "n_workers", owner, kind=int, low=1)
         check_number(n_classes, "n_classes", owner, kind=int, low=2)
@@ -271,8 +272,14 @@ class CampaignState:
             rows = self.log_conf.transpose(0, 2, 1).reshape(nw * k, k)
             self.loglik = np.asarray(s @ rows)
             self.loglik[self.gold >= 0] = 0.0
-            if self.calibrate != "none" and it == n_iter - 1:
+            # re-fitted once the answers grew by a tenth: τ and ε drift slowly
+            if (
+                self.calibrate != "none"
+                and it == n_iter - 1
+                and self.n_collected >= 1.1 * self._tempered_at
+            ):
                 self.tempering = self._fit_tempering(i, w, y)
+                self._tempered_at = self.n_collected
             self._update_rows(None)
 
     def _fit_tempering(
