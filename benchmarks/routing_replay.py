@@ -94,9 +94,16 @@ def one_seed(crowd, seed: int, levels: np.ndarray) -> list[dict]:
             "replay": run_campaign(truth_b, oracle, policy, agg, random_state=seed),
         }
         for source, res in runs.items():
-            rows.append({"policy": name, "source": source, "seed": seed, "curve": curve(res, levels),
-                         "final acc": res.accuracy,
-                         "per item": res.trajectory.per_item[-1]})  # fmt: skip
+            rows.append(
+                {
+                    "policy": name,
+                    "source": source,
+                    "seed": seed,
+                    "curve": curve(res, levels),
+                    "final acc": res.accuracy,
+                    "per item": res.trajectory.per_item[-1],
+                }
+            )
     return rows
 
 
@@ -122,14 +129,28 @@ def main() -> None:
                 d = (med[src] - med["replay"]) * 100
                 ok = np.isfinite(d)
                 j = int(np.nanargmax(np.abs(d))) if ok.any() else 0
-                gaps.append({"set": name, "policy": policy, "simulator": src,
-                             "max |sim - replay| (pts)": float(np.abs(d[ok]).max()) if ok.any() else np.nan,
-                             "at answers/item": int(levels[j]),
-                             "sim final acc": float(g[g.source == src]["final acc"].median()),
-                             "replay final acc": float(g[g.source == "replay"]["final acc"].median())})  # fmt: skip
+                gaps.append(
+                    {
+                        "set": name,
+                        "policy": policy,
+                        "simulator": src,
+                        "max |sim - replay| (pts)": float(np.abs(d[ok]).max())
+                        if ok.any()
+                        else np.nan,
+                        "at answers/item": int(levels[j]),
+                        "sim final acc": float(g[g.source == src]["final acc"].median()),
+                        "replay final acc": float(g[g.source == "replay"]["final acc"].median()),
+                    }
+                )
             for lv_i, lv in enumerate(levels):
-                curves.append({"set": name, "policy": policy, "answers/item": int(lv),
-                               **{src: float(med[src][lv_i]) for src in med}})  # fmt: skip
+                curves.append(
+                    {
+                        "set": name,
+                        "policy": policy,
+                        "answers/item": int(lv),
+                        **{src: float(med[src][lv_i]) for src in med},
+                    }
+                )
         print(pd.DataFrame(gaps).tail(6).to_string(index=False), flush=True)
     print_table(pd.DataFrame(gaps), "Simulated against replayed accuracy curves: largest gap")
     print_table(pd.DataFrame(curves), "Accuracy by answers per item (medians over seeds)")
