@@ -419,6 +419,7 @@ def fit_tempering(
     rest = ll[item[m]] - rows[m]
     lpa = lp[item[m]] if lp.ndim == 2 else lp
     own = np.exp(rows[m]) if answer_own is None else np.asarray(answer_own, dtype=np.float64)[m]
+
     # answers can show that they are weaker evidence than independent ones, never that
     # they are stronger: on replayed crowds a fitted τ > 1 only sharpened the over-claim
     def nll(t: float) -> float:

@@ -45,13 +45,14 @@ SectionBuilder = Callable[[DemoContext], Section]
 
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
-    from labelwise.report.sections import active, aggregation, audit, planning
+    from labelwise.report.sections import active, aggregation, audit, calibration, planning
     from labelwise.report.sections import routing as routing_section
 
     # the order of a labeling project: turn answers into labels, decide who labels
     # what, choose what to label, find what is wrong, plan what more to buy
     return [
         ("aggregation", aggregation.build_section),
+        ("calibration", calibration.build_section),
         ("routing", routing_section.build_section),
         ("active", active.build_section),
         ("audit", audit.build_section),
