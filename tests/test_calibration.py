@@ -29,8 +29,8 @@ def _calibrated_sample(n: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarra
     """Posteriors whose claims are true by construction: the truth is drawn from them."""
     rng = np.random.default_rng(seed)
     p = rng.dirichlet(np.full(k, 0.3), size=n)
-    y = np.array([rng.choice(k, p=row) for row in p])
-    return p, y
+    y = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
+    return p, np.minimum(y, k - 1)
 
 
 def test_known_values() -> None:
@@ -50,7 +50,7 @@ def test_known_values() -> None:
     assert calibration_report(np.vstack([p, p[:1]]), np.r_[y, -1], n_bins=5).n == 4
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 1000), k=st.integers(2, 5))
 def test_calibrated_by_construction_has_small_ece(seed: int, k: int) -> None:
     p, y = _calibrated_sample(4000, k, seed)
@@ -98,7 +98,8 @@ def test_tempering_recovers_a_known_overclaim() -> None:
     true_ll = rng.normal(0, 1.5, (n, k))
     true_ll[np.arange(n), y] += 1.5
     p_true = Tempering().apply(np.zeros(k), true_ll)
-    y = np.array([rng.choice(k, p=row) for row in p_true])  # truth drawn from p_true
+    y = (rng.random(n)[:, None] > np.cumsum(p_true, axis=1)).sum(axis=1)  # drawn from p_true
+    y = np.minimum(y, k - 1)
     t = fit_tempering(np.zeros(k), 4 * true_ll, truth=y, method="gold")
     assert t.source == "gold" and 0.2 < t.temperature < 0.32 and t.floor < 0.02
     fixed = t.apply(np.zeros(k), 4 * true_ll)
