@@ -83,7 +83,7 @@ def test_parameter_errors(cls, param, value, match, crowd):
 
 
 def test_make_aggregator_names():
-    assert set(METHODS) == {"mv", "wmv", "ds", "onecoin", "glad", "mace"}
+    assert set(METHODS) == {"mv", "wmv", "ds", "onecoin", "glad", "mace", "calibrated"}
     with pytest.raises(
         ParameterError, match="Unknown aggregation method 'bogus'; choose one of mv"
     ):

@@ -11,6 +11,7 @@ from typing import Any
 
 from labelwise.aggregate._base import BaseAggregator, ConvergenceWarning, IdentifiabilityWarning
 from labelwise.aggregate._collapse import CollapseWarning
+from labelwise.aggregate.calibrated import CalibratedAggregator
 from labelwise.aggregate.dawid_skene import DawidSkene, OneCoinDawidSkene
 from labelwise.aggregate.glad import GLAD
 from labelwise.aggregate.mace import MACE
@@ -22,6 +23,7 @@ __all__ = [
     "MACE",
     "METHODS",
     "BaseAggregator",
+    "CalibratedAggregator",
     "CollapseWarning",
     "ConvergenceWarning",
     "DawidSkene",
@@ -40,6 +42,7 @@ METHODS: dict[str, type[BaseAggregator]] = {
     "onecoin": OneCoinDawidSkene,
     "glad": GLAD,
     "mace": MACE,
+    "calibrated": CalibratedAggregator,
 }
 
 

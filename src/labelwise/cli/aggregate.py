@@ -126,12 +126,27 @@ def aggregate(
         if "tied" in frame:
             summary["tied items"] = int(frame["tied"].sum())
         print_summary(summary, title="Aggregation")
+        if gold_df is not None:
+            _print_calibration(model, ann, ann.encode_gold(gold_df))
         if output is not None:
             console.print(f"wrote {len(frame)} rows to {output}")
         else:
             print_frame(frame, title="Consensus (first rows)", max_rows=10)
 
     run_or_exit(_run)
+
+
+def _print_calibration(model: object, ann: Annotations, gold: np.ndarray) -> None:
+    """Calibration on gold the model did not see (2-fold cross-fit over the gold)."""
+    from labelwise.calibration import gold_calibration
+
+    if int((gold >= 0).sum()) < 10:
+        console.print("calibration: fewer than 10 gold items, not measured")
+        return
+    with status("measuring calibration on held-out gold (2 folds)"):
+        report = gold_calibration(model, ann, gold, random_state=0)
+    print_summary(report.summary(), title="Calibration on held-out gold")
+    print_frame(report.table.to_frame(), title="Reliability (claimed vs real, by confidence bin)")
 
 
 @app.command()

@@ -82,6 +82,7 @@ def consensus_quality(
     proba: ArrayLike,
     *,
     aggregator: Any = None,
+    gold: ArrayLike | None = None,
 ) -> CrowdQuality:
     """Score how likely each item's consensus label is correct.
 
@@ -95,6 +96,12 @@ def consensus_quality(
     aggregator : fitted or unfitted labelwise aggregator, optional
         Gives the consensus and annotator skill (``skill_``, and ``confusion_`` when
         it has one). Default: :class:`~labelwise.aggregate.DawidSkene`, fitted here.
+    gold : array of int (n_items,), optional
+        Known class codes (``-1`` unknown). With at least 20, the combined posterior
+        is calibrated on them (:func:`labelwise.calibration.fit_tempering`: a
+        temperature and a floor), so that a quality of 0.8 means right 80% of the
+        time; the raw weighted average is under-confident on LabelMe (mean 0.71 where
+        the consensus is right 79% of the time).
 
     Returns
     -------
@@ -143,6 +150,8 @@ def consensus_quality(
     tied = consensus < 0
     if tied.any():  # left tied by the aggregator (ties="flag"): the combined posterior decides
         consensus[tied] = post[tied].argmax(axis=1)
+    if gold is not None:
+        post = _calibrated(post, consensus, gold)
     quality = post[np.arange(n), consensus]
     ranking = np.argsort(quality, kind="stable").astype(np.int64)
     return CrowdQuality(
@@ -154,3 +163,21 @@ def consensus_quality(
         annotator_weight=w_ann,
         model_weight=w_model,
     )
+
+
+def _calibrated(
+    post: NDArray[np.float64], consensus: NDArray[np.int64], gold: ArrayLike
+) -> NDArray[np.float64]:
+    """The posterior tempered and floored to match the gold items' accuracy."""
+    from labelwise.calibration import fit_tempering
+
+    g = np.asarray(gold, dtype=np.int64)
+    if g.shape != (post.shape[0],):
+        raise InputError(
+            f"gold must hold one class code per item ({post.shape[0]}); got {g.shape}."
+        )
+    if g.max(initial=-1) >= post.shape[1] or g.min(initial=0) < -1:
+        raise InputError(f"gold codes must be -1 (unknown) or in 0..{post.shape[1] - 1}.")
+    logp = np.log(np.maximum(post, 1e-12))
+    t = fit_tempering(np.zeros(post.shape[1]), logp, truth=g, method="gold")
+    return t.apply(np.zeros(post.shape[1]), logp)

@@ -45,7 +45,14 @@ SectionBuilder = Callable[[DemoContext], Section]
 
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
-    from labelwise.report.sections import active, aggregation, audit, near_duplicates, planning
+    from labelwise.report.sections import (
+        active,
+        aggregation,
+        audit,
+        calibration,
+        near_duplicates,
+        planning,
+    )
     from labelwise.report.sections import contributions as contributions_section
     from labelwise.report.sections import routing as routing_section
     from labelwise.report.sections import weak as weak_section
@@ -54,6 +61,7 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
     # what, choose what to label, find what is wrong, plan what more to buy
     return [
         ("aggregation", aggregation.build_section),
+        ("calibration", calibration.build_section),
         ("contributions", contributions_section.build_section),
         ("weak", weak_section.build_section),
         ("routing", routing_section.build_section),
@@ -67,6 +75,7 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
 #: Names of the sections, in report order (the builders are resolved lazily).
 DEMO_SECTIONS: tuple[str, ...] = (
     "aggregation",
+    "calibration",
     "contributions",
     "weak",
     "routing",

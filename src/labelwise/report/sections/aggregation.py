@@ -23,6 +23,7 @@ METHOD_NAMES = {
     "onecoin": "one-coin Dawid-Skene",
     "glad": "GLAD",
     "mace": "MACE",
+    "calibrated": "calibrated Dawid-Skene",
 }
 
 

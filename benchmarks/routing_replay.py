@@ -1,0 +1,160 @@
+"""Does a pool fitted from a real crowd predict what replaying that crowd gives?
+
+For each dense real crowd in ../shared/data/crowd/: the items are split in two halves
+(per seed). A pool is fitted on half A and run through ``run_campaign`` on half B's
+true classes; half B's real recorded answers are replayed (:class:`ReplayOracle`)
+with the same policy. The accuracy-against-answers-per-item curves are compared at
+whole answers per item (medians over seeds), for:
+
+- ``sim (independent)``: the simulator as before issue 12: the Dawid-Skene
+  confusions of A's annotators against the gold (``pool_from_annotations(truth=)``),
+  answers independent given the true class;
+- ``sim (shared errors)``: what the simulator lacked: on real crowds the annotators
+  agree in their errors (an item *looks like* another class to most of them). Each
+  B item is drawn an apparent class from the matrix ``M[true, apparent]`` measured on
+  A (Dawid-Skene's consensus on all of A's answers against A's gold); the pool is the
+  confusions of A's annotators against that consensus (their errors around what the
+  item looks like), and answers come from the apparent class
+  (``run_campaign(answer_as=)``);
+- ``replay``: B's real answers.
+
+Reported: the largest absolute gap between a simulated and the replayed curve over the
+answer levels both reach, in points, per set and policy; and the curves.
+
+Run: .venv/bin/python benchmarks/routing_replay.py [--seeds 5] [--sets rte,temp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from _common import machine, print_table
+from labelwise.aggregate import DawidSkene
+from labelwise.datasets import load_crowd
+from labelwise.routing import DynamicOverlap, FixedOverlap, InformationGain, run_campaign
+from labelwise.simulate import ReplayOracle, pool_from_annotations
+
+SETS = ("rte", "temp", "wsd", "sentiment_polarity", "web", "labelme")
+
+
+def policies(cap: int) -> dict:
+    return {
+        "fixed": (FixedOverlap(cap), "majority"),
+        "dynamic": (DynamicOverlap(target=0.99, cap=cap), "online"),
+        "eig": (InformationGain(target=0.99, cap=cap), "online"),
+    }
+
+
+def curve(res, levels: np.ndarray) -> np.ndarray:
+    f = res.trajectory.to_frame()
+    out = []
+    for lv in levels:
+        below = f[f["per_item"] <= lv + 1e-9]
+        out.append(float(below["accuracy"].iloc[-1]) if lv <= f["per_item"].max() + 0.5 else np.nan)
+    return np.asarray(out)
+
+
+def one_seed(crowd, seed: int, levels: np.ndarray) -> list[dict]:
+    ann, truth = crowd.annotations, crowd.truth.astype(np.int64)
+    rng = np.random.default_rng([seed, 3])
+    half = rng.random(ann.n_items) < 0.5
+    in_a = half[ann.item]
+    ann_a, ann_b = ann.subset(in_a), ann.subset(~in_a)
+    truth_a = np.where(half, truth, -1)
+    b_items = np.flatnonzero(~half & (truth >= 0))
+    k = ann.n_classes
+    cap = int(np.percentile(ann.annotations_per_item(), 90))
+    # the simulator before: confusions against gold, independent answers
+    pool_gold = pool_from_annotations(ann_a, 100, truth=truth_a, random_state=seed)
+    # shared errors: what an item looks like to the crowd (consensus on A vs A's gold)
+    consensus = DawidSkene().fit(ann_a).proba_.argmax(axis=1)
+    on_a = half & (truth >= 0) & (ann_a.annotations_per_item() > 0)
+    m = np.full((k, k), 0.5)
+    np.add.at(m, (truth[on_a], consensus[on_a]), 1.0)
+    m /= m.sum(axis=1, keepdims=True)
+    seen_as = np.array([rng.choice(k, p=m[t]) for t in truth[b_items]])
+    cons_a = np.where(on_a, consensus, -1)
+    pool_shared = pool_from_annotations(ann_a, 100, truth=cons_a, random_state=seed)
+    # replay: B's answers; A's items are not scored (truth -1) and have no answers
+    truth_b = np.where(~half, truth, -1)
+    oracle = ReplayOracle(ann_b, random_state=seed)
+    rows = []
+    for name, (policy, agg) in policies(cap).items():
+        runs = {
+            "sim (independent)": run_campaign(
+                truth[b_items], pool_gold, policy, agg, random_state=seed
+            ),
+            "sim (shared errors)": run_campaign(
+                truth[b_items], pool_shared, policy, agg, answer_as=seen_as, random_state=seed
+            ),
+            "replay": run_campaign(truth_b, oracle, policy, agg, random_state=seed),
+        }
+        for source, res in runs.items():
+            rows.append(
+                {
+                    "policy": name,
+                    "source": source,
+                    "seed": seed,
+                    "curve": curve(res, levels),
+                    "final acc": res.accuracy,
+                    "per item": res.trajectory.per_item[-1],
+                }
+            )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--sets", default=",".join(SETS))
+    args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    print(f"machine: {machine()}")
+    gaps, curves = [], []
+    for name in args.sets.split(","):
+        crowd = load_crowd(name)
+        levels = np.arange(1, int(np.percentile(crowd.annotations.annotations_per_item(), 90)) + 1)
+        rows = [r for s in range(args.seeds) for r in one_seed(crowd, s, levels)]
+        frame = pd.DataFrame(rows)
+        for policy, g in frame.groupby("policy", sort=False):
+            med = {
+                src: np.nanmedian(np.stack(gg["curve"].to_list()), axis=0)
+                for src, gg in g.groupby("source", sort=False)
+            }
+            for src in ("sim (independent)", "sim (shared errors)"):
+                d = (med[src] - med["replay"]) * 100
+                ok = np.isfinite(d)
+                j = int(np.nanargmax(np.abs(d))) if ok.any() else 0
+                gaps.append(
+                    {
+                        "set": name,
+                        "policy": policy,
+                        "simulator": src,
+                        "max |sim - replay| (pts)": float(np.abs(d[ok]).max())
+                        if ok.any()
+                        else np.nan,
+                        "at answers/item": int(levels[j]),
+                        "sim final acc": float(g[g.source == src]["final acc"].median()),
+                        "replay final acc": float(g[g.source == "replay"]["final acc"].median()),
+                    }
+                )
+            for lv_i, lv in enumerate(levels):
+                curves.append(
+                    {
+                        "set": name,
+                        "policy": policy,
+                        "answers/item": int(lv),
+                        **{src: float(med[src][lv_i]) for src in med},
+                    }
+                )
+        print(pd.DataFrame(gaps).tail(6).to_string(index=False), flush=True)
+    print_table(pd.DataFrame(gaps), "Simulated against replayed accuracy curves: largest gap")
+    print_table(pd.DataFrame(curves), "Accuracy by answers per item (medians over seeds)")
+
+
+if __name__ == "__main__":
+    main()
