@@ -18,11 +18,13 @@ from labelwise.cli._common import (
 )
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from labelwise.annotations import Annotations
 
 # the names of labelwise.aggregate.METHODS, spelled out so that --help imports nothing
 # heavy (tests/test_cli_errors.py keeps the two in step)
-METHOD_NAMES = ("mv", "wmv", "ds", "onecoin", "glad", "mace")
+METHOD_NAMES = ("mv", "wmv", "ds", "onecoin", "glad", "mace", "calibrated")
 
 ItemCol = Annotated[str, typer.Option("--item-col", help="Column holding the item id.")]
 WorkerCol = Annotated[str, typer.Option("--worker-col", help="Column holding the annotator id.")]
