@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from labelwise.cli._app import app
 from labelwise.cli._common import console, print_frame, print_summary, run_or_exit
 from labelwise.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 version_app = typer.Typer(
     help="Immutable dataset versions with provenance: create, list, show, diff, export.",

@@ -5,23 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
-from labelwise._tables import read_table
 from labelwise.cli._app import app
 from labelwise.cli._common import console, print_frame, print_summary, run_or_exit, status
 from labelwise.errors import InputError
-from labelwise.io import write_frame
-from labelwise.weak import (
-    LabelModel,
-    apply_functions,
-    function_summary,
-    load_classes,
-    load_functions,
-    majority_vote,
-)
 
 
 @app.command()
@@ -54,6 +42,21 @@ def weak(
     """
 
     def _run() -> None:
+        # imported here so that `labelwise --help` stays light (no scikit-learn at start-up)
+        import numpy as np
+        import pandas as pd
+
+        from labelwise._tables import read_table
+        from labelwise.io import write_frame
+        from labelwise.weak import (
+            LabelModel,
+            apply_functions,
+            function_summary,
+            load_classes,
+            load_functions,
+            majority_vote,
+        )
+
         with status(f"loading {functions}"):
             fns = load_functions(functions)
             declared = (
