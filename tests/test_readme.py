@@ -73,6 +73,8 @@ def session(tmp_path_factory):
     root = tmp_path_factory.mktemp("readme")
     work = root / "clone"
     work.mkdir()
+    # the committed files a block may name (labeling-function files of the benchmarks)
+    (work / "benchmarks").symlink_to(README.parent / "benchmarks")
     data = _shared_data()
     if data is not None:
         (root / "shared").mkdir()
