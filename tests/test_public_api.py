@@ -31,6 +31,7 @@ def test_all_names_exist():
         "labelwise.io",
         "labelwise.datasets",
         "labelwise.distributed",
+        "labelwise.engine",
     ],
 )
 def test_module_all_is_in_step(module):

@@ -33,6 +33,7 @@ from labelwise._validation import (
     check_option,
     check_random_state,
 )
+from labelwise._weights import weight_kwargs
 from labelwise.active import diversity, strategies
 from labelwise.active.batch import class_balanced_top_k, top_k
 from labelwise.active.seals import SEALS
@@ -278,12 +279,7 @@ class ActiveLearner(BaseEstimator):
     def _weight_kwargs(self, rows: IntArray) -> dict[str, Any]:
         """``sample_weight`` for the estimator's fit when some weight is not 1."""
         w = self.w_[rows]
-        if np.all(w == 1.0):
-            return {}
-        est = self.estimator
-        if hasattr(est, "steps"):  # a Pipeline routes the weight to its last step
-            return {f"{est.steps[-1][0]}__sample_weight": w}
-        return {"sample_weight": w}
+        return {} if np.all(w == 1.0) else weight_kwargs(self.estimator, w)
 
     def teach(
         self, ids: ArrayLike, labels: ArrayLike, weights: ArrayLike | None = None

@@ -24,6 +24,7 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
 from labelwise._validation import check_features, check_number, check_proba
+from labelwise._weights import weight_kwargs
 from labelwise.annotations import Annotations
 from labelwise.errors import InputError
 
@@ -36,11 +37,17 @@ def _fit_soft(estimator: Any, X: NDArray[Any], post: NDArray[np.float64]) -> Any
     w = post[rows, cls]
     if np.unique(cls).size < 2:
         return None
-    try:
-        return clone(estimator).fit(X[rows], cls, sample_weight=w)
-    except TypeError:  # no sample_weight: hard labels
+    if not _takes_weights(estimator):  # hard labels
         hard = post.argmax(axis=1)
         return clone(estimator).fit(X, hard) if np.unique(hard).size >= 2 else None
+    return clone(estimator).fit(X[rows], cls, **weight_kwargs(estimator, w))
+
+
+def _takes_weights(estimator: Any) -> bool:
+    from sklearn.utils.validation import has_fit_parameter
+
+    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    return bool(has_fit_parameter(last, "sample_weight"))
 
 
 def out_of_fold_proba(

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -274,13 +275,16 @@ class DataEngine:
         y_test: ArrayLike,
         directory: str | Path | None = None,
         extra_config: dict[str, Any] | None = None,
+        on_round: Callable[[dict[str, Any]], None] | None = None,
     ) -> EngineResult:
         """Run rounds until a decision stops the engine; return the run.
 
         ``directory`` (optional) receives the state after every round, the ledger,
         labels, history and model; ``extra_config`` is stored beside the settings
-        (the CLI keeps its inputs there for ``resume``).
+        (the CLI keeps its inputs there for ``resume``); ``on_round(row)`` is called
+        with each round's history row once it is saved (progress display).
         """
+        self._on_round = on_round
         cfg = self.config
         cfg.check()
         self._setup(X, oracle, X_test, y_test)
@@ -317,6 +321,7 @@ class DataEngine:
         *,
         X_test: ArrayLike,
         y_test: ArrayLike,
+        on_round: Callable[[dict[str, Any]], None] | None = None,
     ) -> EngineResult:
         """Continue a run saved in ``directory`` from its last complete round.
 
@@ -325,6 +330,7 @@ class DataEngine:
         """
         cfg = self.config
         cfg.check()
+        self._on_round = on_round
         self._setup(X, oracle, X_test, y_test)
         self._dir = Path(directory)
         r, state, ledger, proba = load_round(self._dir)
@@ -420,6 +426,8 @@ class DataEngine:
         st.audit = [int(i) for i in audit]
         st.stop_reason, st.message = decision, message
         self._save(r, items, labels, weights, post)
+        if self._on_round is not None:
+            self._on_round(dict(row, message=message))
 
     # -------------------------------------------------------------- select
     def _unlabeled(self) -> IntArray:
