@@ -61,6 +61,9 @@ class CampaignState:
         Known class of gold items, ``-1`` elsewhere.
     blocked : ndarray of bool (n_workers,)
         Annotators no longer routed to (a policy's skill floor).
+    exhausted : ndarray of bool (n_items,)
+        Items that can get no more answers (a replayed crowd has none left for them);
+        policies never route to them.
     """
 
     def __init__(
@@ -120,6 +123,7 @@ class CampaignState:
         self.answered_by = np.full((n, max_answers), -1, dtype=np.int32)
         self.worker_answers = np.zeros(w, dtype=np.int64)
         self.blocked = np.zeros(w, dtype=bool)
+        self.exhausted = np.zeros(n, dtype=bool)
         self.gold = np.full(n, -1, dtype=np.int64)
         self.gold_col = np.full(n, -1, dtype=np.int64)
         self.gold_seen = np.zeros((w, 0), dtype=bool)

@@ -1,15 +1,18 @@
-"""The campaign runner: replay requests for work against a simulated pool until the
-budget is spent, and record how label accuracy grows with the money spent.
+"""The campaign runner: serve requests for work from a simulated pool or by replaying
+a real crowd's recorded answers until the budget is spent, and record how label
+accuracy grows with the money spent.
 
 Requests arrive in batches (annotators drawn at the pool's rates, in random order);
 the policy serves each batch on the current state, the answers are drawn from the
-annotators' true confusion matrices, and each answer updates its item's posterior in
-O(K). Every ``refresh_every`` answers the annotators' confusions are re-estimated
+annotators' true confusion matrices (or, with a :class:`~labelwise.simulate.ReplayOracle`,
+are the item's recorded answers not used yet), and each answer updates its item's
+posterior in O(K). Every ``refresh_every`` answers the annotators' confusions are re-estimated
 (:meth:`CampaignState.refresh`). Same seed, same trajectory.
 """
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +28,7 @@ from labelwise.errors import InputError, ParameterError
 from labelwise.routing._state import CampaignState
 from labelwise.routing.policies import RoutingPolicy
 from labelwise.simulate import AnnotatorPool, sample_answers
+from labelwise.simulate.replay import ReplayOracle
 
 __all__ = ["Budget", "CampaignResult", "Trajectory", "run_campaign"]
 
@@ -128,11 +132,21 @@ def _check(
             "items must be a non-empty 1-D array of true class codes; "
             f"got {truth.dtype} of shape {truth.shape}."
         )
-    if not isinstance(annotators, AnnotatorPool):
-        raise InputError(f"annotators must be an AnnotatorPool; got {type(annotators).__name__}.")
+    if not isinstance(annotators, AnnotatorPool | ReplayOracle):
+        raise InputError(
+            "annotators must be an AnnotatorPool or a ReplayOracle; "
+            f"got {type(annotators).__name__}."
+        )
     k = annotators.n_classes
-    if truth.min() < 0 or truth.max() >= k:
-        bad = int(np.flatnonzero((truth < 0) | (truth >= k))[0])
+    replay = isinstance(annotators, ReplayOracle)
+    if isinstance(annotators, ReplayOracle) and truth.shape[0] != annotators.n_items:
+        raise InputError(
+            f"items must give the true class of each of the replayed {annotators.n_items} "
+            f"items (-1 where unknown); got {truth.shape[0]}."
+        )
+    low = -1 if replay else 0  # replay: items without a known truth are routed, not scored
+    if truth.min() < low or truth.max() >= k:
+        bad = int(np.flatnonzero((truth < low) | (truth >= k))[0])
         raise InputError(f"items[{bad}] = {truth[bad]} is not a class code in 0..{k - 1}.")
     if not isinstance(policy, RoutingPolicy):
         raise InputError(f"policy must be a RoutingPolicy; got {type(policy).__name__}.")
@@ -151,7 +165,7 @@ def _check(
 
 def run_campaign(
     items: ArrayLike,
-    annotators: AnnotatorPool,
+    annotators: AnnotatorPool | ReplayOracle,
     policy: RoutingPolicy,
     aggregator: str | BaseAggregator = "online",
     budget: Budget | int | None = None,
@@ -167,14 +181,21 @@ def run_campaign(
     max_idle: int = 20,
     random_state: Any = None,
 ) -> CampaignResult:
-    """Run a simulated labeling campaign and record its trajectory.
+    """Run a labeling campaign (simulated or replayed) and record its trajectory.
 
     Parameters
     ----------
     items : array of int (n_items,)
         True class of each item (the simulator answers from it; the policy never sees it).
-    annotators : AnnotatorPool
-        Who comes (at ``rates``), how they err, what they cost.
+        With a replay oracle, ``-1`` marks items without a known truth: they are routed
+        and answered but left out of the accuracy.
+    annotators : AnnotatorPool or ReplayOracle
+        A pool: who comes (at ``rates``), how they err, what they cost. A replay
+        oracle: requests come from the real annotators in proportion to their unused
+        answers; each item the policy picks gets the requester's own recorded answer
+        when they gave one, else the item's next unused recorded answer (by whoever
+        gave it); items with none left get no more. The oracle is copied, so one
+        oracle serves many campaigns alike.
     policy : RoutingPolicy
         Which item each request gets, and when items are finished.
     aggregator : 'online', 'majority' or an aggregator
@@ -207,7 +228,8 @@ def run_campaign(
     Returns
     -------
     CampaignResult
-        ``stop_reason`` is ``"budget"``, ``"finished"``, ``"accuracy"`` or ``"no annotator"``.
+        ``stop_reason`` is ``"budget"``, ``"finished"``, ``"accuracy"``, ``"no annotator"``
+        or (replay) ``"exhausted"``: the items still open have no recorded answer left.
     """
     from threadpoolctl import threadpool_limits
 
@@ -224,7 +246,7 @@ def run_campaign(
 
 def _run(
     items: ArrayLike,
-    annotators: AnnotatorPool,
+    annotators: AnnotatorPool | ReplayOracle,
     policy: RoutingPolicy,
     aggregator: str | BaseAggregator,
     budget: Budget | int | None,
@@ -257,6 +279,12 @@ def _run(
     # assisted routing once came out correlated with the truth that way)
     rng = np.random.default_rng([int(check_random_state(random_state).integers(2**63)), 0x6C77])
     pool = annotators
+    oracle = copy.deepcopy(pool) if isinstance(pool, ReplayOracle) else None
+    sim = pool if isinstance(pool, AnnotatorPool) else None
+    if oracle is not None and known_skills:
+        raise ParameterError(
+            "known_skills=True needs a simulated pool; a replay has no true skills."
+        )
     if policy.max_answers > pool.n_workers:
         raise ParameterError(
             f"policy {policy!r} may ask {policy.max_answers} distinct annotators per item but "
@@ -265,11 +293,12 @@ def _run(
     state = CampaignState(
         n, pool.n_workers, pool.n_classes,
         max_answers=policy.max_answers, prior_accuracy=prior_accuracy, features=features,
-        known_confusions=pool.confusions if known_skills else None, random_state=rng,
+        known_confusions=sim.confusions if known_skills and sim is not None else None,
+        random_state=rng,
     )  # fmt: skip
     policy.bind(state)
     tie_keys = rng.random((n, pool.n_classes))
-    evaluated = state.gold < 0
+    evaluated = (state.gold < 0) & (truth >= 0)
     n_eval = int(evaluated.sum())
     rows: list[tuple[int, float, float, int]] = []
 
@@ -281,11 +310,16 @@ def _run(
         return acc
 
     spent_money = 0.0
-    rates = pool.rates.copy()
+    costs = sim.costs if sim is not None else np.ones(pool.n_workers)
     next_refresh, next_record = refresh_every, record_every
     idle, reason = 0, "budget"
     acc = record()
     while True:
+        if oracle is not None:
+            state.exhausted |= oracle.exhausted
+            rates = oracle.remaining_per_worker.astype(np.float64)
+        elif sim is not None:
+            rates = sim.rates
         left_ann = np.inf if budget.annotations is None else budget.annotations - state.n_collected
         left_money = np.inf if budget.money is None else budget.money - spent_money
         if (
@@ -293,7 +327,7 @@ def _run(
             or left_money <= 1e-12
             or (
                 np.isfinite(left_money)
-                and (pool.costs[rates > 0].min(initial=np.inf) > left_money + 1e-12)
+                and (costs[rates > 0].min(initial=np.inf) > left_money + 1e-12)
             )
         ):
             reason = "budget"
@@ -301,8 +335,12 @@ def _run(
         if stop_accuracy is not None and acc >= stop_accuracy:
             reason = "accuracy"
             break
-        if not (policy.is_open(state) & (state.gold < 0)).any():
+        wanting = policy.is_open(state) & (state.gold < 0)
+        if not wanting.any():
             reason = "finished"
+            break
+        if not (wanting & ~state.exhausted).any():
+            reason = "exhausted"
             break
         live = rates * ~state.blocked
         if live.sum() <= 0:
@@ -326,13 +364,23 @@ def _run(
                 f"policy {policy!r} gave the same item to two requests of one batch; "
                 "next_tasks must return distinct regular items."
             )
-        cost = np.cumsum(pool.costs[w])
-        affordable = cost <= left_money + 1e-9
+        if oracle is not None:
+            w, labels, price = oracle.serve(it, w, exclude=state.blocked)
+            got_one = w >= 0
+            # none left from an annotator still allowed: the item can get no more
+            state.exhausted[it[~got_one]] = True
+            w, it, labels, price = w[got_one], it[got_one], labels[got_one], price[got_one]
+        else:
+            labels, price = np.zeros(0, dtype=np.int64), costs[w]
+        affordable = np.cumsum(price) <= left_money + 1e-9
         if not affordable.all():
             stop = int(np.argmin(affordable))
-            w, it = w[:stop], it[:stop]
-        spent_money += float(pool.costs[w].sum())
-        state.record(it, w, sample_answers(pool.confusions, w, truth[it], rng))
+            w, it, price = w[:stop], it[:stop], price[:stop]
+            labels = labels[:stop] if oracle is not None else labels
+        spent_money += float(price.sum())
+        if sim is not None:
+            labels = sample_answers(sim.confusions, w, truth[it], rng)
+        state.record(it, w, labels)
         if state.n_collected >= next_refresh:
             state.refresh(em_iter)
             policy.on_refresh(state)

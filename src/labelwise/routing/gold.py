@@ -126,6 +126,7 @@ class GoldQuestions(RoutingPolicy):
             wanted = workers[want]
             keys = state.rng.random((wanted.shape[0], gold_items.shape[0]))
             keys[state.gold_seen[wanted]] = -1.0
+            keys[:, state.exhausted[gold_items]] = -1.0
             pick = keys.argmax(axis=1)
             has = keys[np.arange(wanted.shape[0]), pick] >= 0
             # several annotators of a batch may see the same gold item; gold answers

@@ -95,7 +95,12 @@ class RoutingPolicy(ABC):
         ok = ~state.blocked[workers]
         if not ok.any():
             return out
-        open_ = self.is_open(state) & (state.gold < 0) & (state.n_answers < state.max_answers)
+        open_ = (
+            self.is_open(state)
+            & (state.gold < 0)
+            & (state.n_answers < state.max_answers)
+            & ~state.exhausted
+        )
         idx = np.flatnonzero(open_)
         if idx.size == 0:
             return out

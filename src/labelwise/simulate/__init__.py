@@ -9,6 +9,8 @@ item of true class ``k`` they answer ``l`` with probability ``C[k, l]``.
 - :mod:`labelwise.simulate.pool`: :class:`AnnotatorPool` (mixed kinds in given
   proportions, arrival rates, prices) and a pool fitted from a real crowd.
 - :mod:`labelwise.simulate.testbed`: the 5-class 2-D toy test bed.
+- :mod:`labelwise.simulate.replay`: :class:`ReplayOracle`, a real crowd's recorded
+  answers served on request (each at most once), the standard measure of routing.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from labelwise.simulate.pool import (
     make_pool,
     pool_from_annotations,
 )
+from labelwise.simulate.replay import ReplayOracle
 from labelwise.simulate.testbed import TestBed, make_toy_testbed, testbed_from_crowd
 
 __all__ = [
     "KINDS",
     "AnnotatorPool",
+    "ReplayOracle",
     "TestBed",
     "adversary_confusion",
     "asymmetric_confusion",
