@@ -31,6 +31,7 @@ from labelwise.engine.oracles import (
     LabelingServiceOracle,
     Oracle,
     OracleAnswers,
+    ReplayedCrowdOracle,
     ServiceClient,
     SimulatedCrowdOracle,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Oracle",
     "OracleAnswers",
     "OracleExhaustedError",
+    "ReplayedCrowdOracle",
     "ServiceClient",
     "SimulatedCrowdOracle",
     "TargetUnreachableError",

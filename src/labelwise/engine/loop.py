@@ -99,7 +99,10 @@ class EngineConfig:
     target_accuracy : float in (0, 1]
         Held-out accuracy at which the engine stops.
     batch_size : int
-        New items selected per round.
+        New items selected per round (at least).
+    growth : float
+        Rounds grow with the data: a round selects
+        ``max(batch_size, growth * items labeled)`` new items (0: fixed batches).
     strategy : str
         Active-learning strategy (:data:`labelwise.active.STRATEGIES`); ``"random"``
         draws items uniformly (the baselines).
@@ -137,6 +140,7 @@ class EngineConfig:
     budget: float
     target_accuracy: float
     batch_size: int = 50
+    growth: float = 0.0
     strategy: str = "margin"
     routing: str = "dynamic"
     overlap: int = 3
@@ -162,6 +166,7 @@ class EngineConfig:
             raise BudgetError(f"budget must be >= 0; got {self.budget}.")
         check_number(self.target_accuracy, "target_accuracy", name, low=0, high=1, low_open=True)
         check_number(self.batch_size, "batch_size", name, kind=int, low=1)
+        check_number(self.growth, "growth", name, low=0)
         check_option(self.routing, "routing", name, ("dynamic", "fixed"))
         check_number(self.overlap, "overlap", name, kind=int, low=1)
         check_number(self.confidence, "confidence", name, low=0, high=1, low_open=True,
@@ -440,7 +445,7 @@ class DataEngine:
         rng = self._rng(r, 1)
         free = self._unlabeled()
         # items selected before but never answered (budget ran out) stay in the pool
-        n = min(cfg.batch_size, free.size)
+        n = min(max(cfg.batch_size, round(cfg.growth * (self._n - free.size))), free.size)
         if n == 0:
             return free
         if cfg.strategy == "random":
@@ -615,25 +620,36 @@ class DataEngine:
             )
         h = pd.DataFrame(self._state.history).dropna(subset=["accuracy"])
         h = h.drop_duplicates("items", keep="last")
+        row["verdict"] = ""
         if len(h) >= cfg.min_forecast_rounds and h["items"].min() > 0:
             per_item = spent / max(row["items"], 1)
+            # learning curves rise in expectation: the running maximum keeps one unlucky
+            # round from bending the fit down (an optimistic curve: it stops no run early
+            # that the measured points would not)
+            best = np.maximum.accumulate(h["accuracy"].to_numpy())
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit = CurveFit(n_bootstrap=50, random_state=0).fit(
-                    h["items"].to_numpy(), h["accuracy"].to_numpy()
-                )
+                fit = CurveFit(n_bootstrap=50, random_state=0).fit(h["items"].to_numpy(), best)
                 req = fit.n_needed(cfg.target_accuracy)
             if req.reachable and req.n is not None:
                 row["forecast_money"] = req.n * per_item
             row["forecast_low"] = req.low * per_item
             row["forecast_high"] = req.high * per_item
             if not math.isfinite(req.low) or req.low > self._n:
+                row["verdict"] = "unreachable"
+            elif req.low * per_item > cfg.budget:
+                row["verdict"] = "short"
+            prev = (
+                self._state.history[-2].get("verdict", "") if len(self._state.history) > 1 else ""
+            )
+            # a verdict must hold two rounds in a row before it stops the run
+            if row["verdict"] == "unreachable" and prev == "unreachable":
                 return "target unreachable", (
                     f"target {cfg.target_accuracy:.3f} is above what the whole pool of "
                     f"{self._n} items can reach by the learning curve ({req.reason} "
                     f"asymptote {req.asymptote:.3f}); lower the target or add data."
                 )
-            if req.low * per_item > cfg.budget:
+            if row["verdict"] and prev:
                 return "budget cannot reach target", (
                     f"the budget {cfg.budget:,.2f} cannot reach {cfg.target_accuracy:.3f}: "
                     f"the learning curve needs about "

@@ -9,8 +9,9 @@ happen to come), never twice the same annotator on one item.
   "all clean labels" reference; a perfect oracle buys one answer per item).
 - :class:`SimulatedCrowdOracle`: a simulated :class:`~labelwise.simulate.AnnotatorPool`
   (for instance fitted from a real crowd) answering from the true labels.
-- :class:`ReplayOracle`: a real annotation file replayed (each request is served
-  by a recorded answer of that item not yet used); the oracle to trust.
+- :class:`ReplayedCrowdOracle`: a real annotation file replayed through
+  :class:`labelwise.simulate.ReplayOracle` (each request is served by a recorded
+  answer of that item not yet used); the oracle to trust.
 - :class:`LabelingServiceOracle`: real people through the labeling service
   (an adapter over a client; the service itself lives in ``labelwise.service``).
 
@@ -36,6 +37,7 @@ __all__ = [
     "LabelingServiceOracle",
     "Oracle",
     "OracleAnswers",
+    "ReplayedCrowdOracle",
     "ServiceClient",
     "SimulatedCrowdOracle",
 ]
@@ -226,6 +228,65 @@ class SimulatedCrowdOracle(Oracle):
         return OracleAnswers(ii, ww, labels, np.asarray(self.pool.costs, float)[ww])
 
 
+class ReplayedCrowdOracle(Oracle):
+    """Real recorded answers, replayed: the engine's face of
+    :class:`labelwise.simulate.ReplayOracle`.
+
+    Each request for an item's next answer is served by one of its recorded answers
+    not yet used (each item's answers in an order shuffled once from
+    ``random_state``), skipping blocked annotators; an item whose answers are used
+    up can get no more.
+
+    Parameters
+    ----------
+    annotations : Annotations
+        The recorded answers; pool rows are ``annotations.item_ids`` in order.
+    cost : float, optional
+        Price of one answer; default the file's ``cost`` column (or 1).
+    random_state : int
+        Seed of the replay order (a resumed run must use the run's).
+    """
+
+    kind = "replay"
+
+    def __init__(self, annotations: Any, *, cost: float | None = None, random_state: int = 0):
+        from labelwise.simulate import ReplayOracle
+
+        self.replay = ReplayOracle(annotations, random_state=random_state)
+        self.n_items = self.replay.n_items
+        self.n_workers = self.replay.n_workers
+        self.n_classes = self.replay.n_classes
+        if cost is not None:
+            check_number(cost, "cost", "ReplayedCrowdOracle", low=0)
+        file_cost = annotations.cost
+        self._cost = None if cost is None else float(cost)
+        self.max_cost = (
+            float(cost)
+            if cost is not None
+            else (1.0 if file_cost is None else float(np.max(file_cost)))
+        )
+
+    def available(self, items: IntArray) -> NDArray[np.bool_]:
+        return ~self.replay.exhausted[np.asarray(items, dtype=np.int64)]  # type: ignore[no-any-return]
+
+    def ask(
+        self, items: IntArray, rng: np.random.Generator, blocked: NDArray[np.bool_]
+    ) -> OracleAnswers:
+        it = self._check_items(items)
+        workers, labels, costs = self.replay.serve(it, exclude=blocked)
+        ok = workers >= 0
+        c = costs[ok] if self._cost is None else np.full(int(ok.sum()), self._cost)
+        return OracleAnswers(it[ok], workers[ok], labels[ok], c)
+
+    def restore(self, items: IntArray, workers: IntArray) -> None:
+        for i, w in zip(np.asarray(items).tolist(), np.asarray(workers).tolist(), strict=True):
+            if self.replay.next_answer(int(i), int(w)) is None:
+                raise InputError(
+                    f"the ledger holds an answer of annotator {w} on item {i} that the "
+                    "replayed file does not have (or has used): resume with the run's file."
+                )
+
+
 class ServiceClient(Protocol):
     """What :class:`LabelingServiceOracle` needs from a labeling-service client."""
 
@@ -280,11 +341,15 @@ class LabelingServiceOracle(Oracle):
         for row, (i, w, y) in enumerate(arr.tolist()):
             if i not in asked or not (0 <= w < self.n_workers) or not (0 <= y < self.n_classes):
                 raise InputError(f"labeling service answer {row} {(i, w, y)} is out of range.")
-            if w in self._answered.get(i, ()) or not 0 <= cost[row] <= self.max_cost:
+            if w in self._answered.get(i, ()):
                 raise InputError(
-                    f"labeling service answer {row}: annotator {w} answered item {i} twice "
-                    f"or cost {cost[row]} is outside 0..{self.max_cost}."
+                    f"labeling service answer {row}: annotator {w} answered item {i} twice."
+                )
+            if not 0 <= cost[row] <= self.max_cost:
+                raise InputError(
+                    f"labeling service answer {row} costs {cost[row]}, outside 0..{self.max_cost}."
                 )
             asked.discard(i)
+            self._used_pairs(np.asarray([i]), np.asarray([w]))
         self._used_pairs(arr[:, 0], arr[:, 1])
         return OracleAnswers(arr[:, 0], arr[:, 1], arr[:, 2], cost)
