@@ -46,6 +46,7 @@ SectionBuilder = Callable[[DemoContext], Section]
 def _builders() -> list[tuple[str, SectionBuilder]]:
     # imported here so that importing labelwise.report stays light
     from labelwise.report.sections import active, aggregation, audit, planning
+    from labelwise.report.sections import engine as engine_section
     from labelwise.report.sections import routing as routing_section
 
     # the order of a labeling project: turn answers into labels, decide who labels
@@ -56,11 +57,14 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
         ("active", active.build_section),
         ("audit", audit.build_section),
         ("planning", planning.build_section),
+        ("engine", engine_section.build_section),
     ]
 
 
 #: Names of the sections, in report order (the builders are resolved lazily).
-DEMO_SECTIONS: tuple[str, ...] = ("aggregation", "routing", "active", "audit", "planning")
+DEMO_SECTIONS: tuple[str, ...] = (
+    "aggregation", "routing", "active", "audit", "planning", "engine",
+)  # fmt: skip
 
 
 def run_demo(
