@@ -20,7 +20,7 @@ engine_app = typer.Typer(
 )
 app.add_typer(engine_app, name="engine")
 
-ORACLES = ("labels", "crowd")
+ORACLES = ("labels", "crowd", "replay")
 
 
 def _estimator(name: str) -> Any:
@@ -37,13 +37,16 @@ def _estimator(name: str) -> Any:
 
 def _inputs(cfg: dict[str, Any]) -> tuple[Any, ...]:
     """Rebuild pool, held-out set and oracle from the saved inputs (run and resume)."""
+    from labelwise.io import read_features, read_labels
+
+    ids, X = read_features(cfg["features"])
+    raw = read_labels(cfg["labels"], n_rows=X.shape[0])
+    if cfg["oracle"] == "replay":
+        return _replay_inputs(cfg, ids, X, raw)
     from labelwise.datasets import load_crowd
     from labelwise.engine import LabelArrayOracle, SimulatedCrowdOracle
     from labelwise.engine.crowds import crowd_pool
-    from labelwise.io import read_features, read_labels
 
-    _, X = read_features(cfg["features"])
-    raw = read_labels(cfg["labels"], n_rows=X.shape[0])
     if raw.isna().any():
         row = int(np.flatnonzero(raw.isna().to_numpy())[0])
         raise InputError(f"--labels {cfg['labels']!r} has no label at row {row}.")
@@ -65,11 +68,53 @@ def _inputs(cfg: dict[str, Any]) -> tuple[Any, ...]:
     return X[pool], oracle, X[test], y[test], classes, pool
 
 
+def _replay_inputs(cfg: dict[str, Any], ids: Any, X: Any, raw: Any) -> tuple[Any, ...]:
+    """Pool = feature rows with recorded answers; held out = a share of the rows with a
+    (gold) label in --labels, whose answers are never used."""
+    from labelwise.annotations import Annotations
+    from labelwise.engine import ReplayedCrowdOracle
+
+    if not cfg.get("annotations"):
+        raise ParameterError("--oracle replay needs --annotations FILE (the recorded answers).")
+    ann = Annotations.read(cfg["annotations"])
+    classes = np.asarray([str(c) for c in ann.classes], dtype=object)
+    row_of = {str(v): r for r, v in enumerate(ids)}
+    ann_rows = np.asarray([row_of.get(str(v), -1) for v in ann.item_ids])
+    if (ann_rows < 0).any():
+        bad = ann.item_ids[np.flatnonzero(ann_rows < 0)[:5]].tolist()
+        raise InputError(
+            f"--annotations items {bad} have no row in --features (ids from its id/item column)."
+        )
+    gold = np.flatnonzero(~raw.isna().to_numpy())
+    unknown = ~np.isin(raw.iloc[gold].astype(str).to_numpy(), classes)
+    if unknown.any():
+        raise InputError(
+            f"--labels row {int(gold[unknown][0])} has label {raw.iloc[gold[unknown][0]]!r}, "
+            f"not one of the answers' classes {classes.tolist()}."
+        )
+    rng = np.random.default_rng(cfg["seed"])
+    n_test = max(1, round(cfg["test_size"] * gold.size))
+    test = np.sort(rng.permutation(gold)[:n_test])
+    pool = np.setdiff1d(np.unique(ann_rows), test)
+    code_of_row = np.full(X.shape[0], -1)
+    code_of_row[pool] = np.arange(pool.size)
+    item_code = code_of_row[ann_rows[ann.item]]
+    keep = item_code >= 0
+    sub = Annotations.from_codes(
+        item_code[keep], ann.worker[keep], ann.label[keep],
+        n_items=pool.size, n_workers=ann.n_workers, n_classes=ann.n_classes,
+    )  # fmt: skip
+    oracle = ReplayedCrowdOracle(sub, cost=cfg["cost_per_answer"], random_state=cfg["seed"])
+    y_test = np.searchsorted(classes.astype(str), raw.iloc[test].astype(str).to_numpy())
+    return X[pool], oracle, X[test], y_test.astype(np.int64), classes, pool
+
+
 def _progress(row: dict[str, Any]) -> None:
     fc = row.get("forecast_money", math.nan)
     lo, hi = row.get("forecast_low", math.nan), row.get("forecast_high", math.nan)
     forecast = (
-        f"forecast {fc:,.2f} [{lo:,.2f}, {'inf' if not math.isfinite(hi) else f'{hi:,.2f}'}]"
+        f"forecast {'-' if not math.isfinite(fc) else f'{fc:,.2f}'} "
+        f"[{lo:,.2f}, {'inf' if not math.isfinite(hi) else f'{hi:,.2f}'}]"
         if math.isfinite(lo)
         else "forecast -"
     )
@@ -130,7 +175,8 @@ def run(
             "--labels",
             help="True labels of every row: the oracle answers from them (labels: "
             "perfectly, crowd: through simulated annotators) and a held-out share "
-            "measures the model.",
+            "measures the model. With replay: gold labels (blanks allowed), used only "
+            "for the held-out share.",
         ),
     ],
     budget: Annotated[float, typer.Option("--budget", help="Money that may be spent.")],
@@ -142,8 +188,21 @@ def run(
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (state, ledger, model).")],
     oracle: Annotated[
-        str, typer.Option("--oracle", help="labels (perfect annotators) or crowd (simulated).")
+        str,
+        typer.Option(
+            "--oracle",
+            help="labels (perfect annotators), crowd (simulated, fitted from --crowd) or "
+            "replay (the real answers in --annotations; the one to trust).",
+        ),
     ] = "crowd",
+    annotations: Annotated[
+        Path | None,
+        typer.Option(
+            "--annotations",
+            help="Recorded answers (item, worker, label) for --oracle replay; items are "
+            "matched to the id/item column of --features.",
+        ),
+    ] = None,
     crowd: Annotated[
         str, typer.Option("--crowd", help="Real crowd the simulated pool is fitted from.")
     ] = "labelme",
@@ -185,6 +244,7 @@ def run(
         cfg = {
             "features": str(features.resolve()), "labels": str(labels.resolve()),
             "oracle": oracle, "crowd": crowd, "annotators": annotators,
+            "annotations": None if annotations is None else str(annotations.resolve()),
             "cost_per_answer": cost_per_answer, "test_size": test_size, "seed": seed,
             "estimator": estimator,
         }  # fmt: skip
