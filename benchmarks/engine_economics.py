@@ -170,6 +170,10 @@ def main() -> None:
     ap.add_argument("--sets", default="digits")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--pool", type=int, default=3000, help="pool subsample (large sets)")
+    ap.add_argument(
+        "--budget-only", type=float, default=None,
+        help="skip the four arms; run the budget checks around this engine money",
+    )  # fmt: skip
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     print(f"machine: {machine()}")
@@ -182,6 +186,9 @@ def main() -> None:
         target = 0.95 * full
         budget = 3.0 * len(b.y)
         rows, money = [], {}
+        if args.budget_only is not None:
+            _budget_checks(b, target, args.budget_only, args.seeds)
+            continue
         for arm_name, arm in ARMS.items():
             vals = []
             for seed in range(args.seeds):
@@ -209,30 +216,35 @@ def main() -> None:
             f"(d)/(a) {d / np.median(ref):.2f} (goal <= 0.33), (d) vs best of (b),(c) "
             f"{d:.0f} vs {best_bc:.0f} ({time.perf_counter() - t0:.0f} s)",
         )
-        # budget detection: half of what the engine needed must be stopped before half of
-        # it is spent; twice what it needed must not be stopped (no false alarm)
         if math.isfinite(d):
-            for factor in (0.5, 2.0):
-                budget_x = d * factor
-                out = []
-                for seed in range(args.seeds):
-                    cfg = EngineConfig(
-                        budget=budget_x, target_accuracy=target, batch_size=5, growth=0.15,
-                        min_forecast_rounds=4, random_state=seed,
-                    )  # fmt: skip
-                    try:
-                        res = DataEngine(b.estimator, cfg).run(
-                            b.X, b.oracle(seed), X_test=b.Xt, y_test=b.yt
-                        )
-                        out.append((res.stop_reason, res.money / budget_x))
-                    except TargetUnreachableError as exc:
-                        out.append(("target unreachable", exc.result.money / budget_x))
-                stopped = sum(1 for r, f in out if r in STOPS and f <= 0.5)
-                print(
-                    f"{b.name}: budget {budget_x:.0f} ({factor:g} x the engine's median): "
-                    f"stopped as unable before half spent in {stopped}/{len(out)} seeds; "
-                    + "; ".join(f"{r} at {f:.0%} of budget" for r, f in out)
+            _budget_checks(b, target, d, args.seeds)
+
+
+def _budget_checks(b: Bed, target: float, d: float, seeds: int) -> None:
+    """Half of the engine's money must be stopped before half of it is spent; twice it
+    must not be stopped (no false alarm)."""
+    for factor in (0.5, 2.0):
+        budget_x = d * factor
+        out = []
+        for seed in range(seeds):
+            cfg = EngineConfig(
+                budget=budget_x, target_accuracy=target, batch_size=5, growth=0.15,
+                min_forecast_rounds=4, random_state=seed,
+            )  # fmt: skip
+            try:
+                res = DataEngine(b.estimator, cfg).run(
+                    b.X, b.oracle(seed), X_test=b.Xt, y_test=b.yt
                 )
+                out.append((res.stop_reason, res.money / budget_x))
+            except TargetUnreachableError as exc:
+                out.append(("target unreachable", exc.result.money / budget_x))
+        stopped = sum(1 for r, f in out if r in STOPS and f <= 0.5)
+        print(
+            f"{b.name}: budget {budget_x:.0f} ({factor:g} x the engine's median): "
+            f"stopped as unable before half spent in {stopped}/{len(out)} seeds; "
+            + "; ".join(f"{r} at {f:.0%} of budget" for r, f in out),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

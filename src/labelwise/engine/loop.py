@@ -636,7 +636,10 @@ class DataEngine:
             row["forecast_low"] = req.low * per_item
             row["forecast_high"] = req.high * per_item
             if not math.isfinite(req.low) or req.low > self._n:
-                row["verdict"] = "unreachable"
+                # "the whole pool cannot get there" needs a curve over a good share of the
+                # pool; from a few small early rounds it is noise, not evidence
+                if row["items"] >= 0.25 * self._n and len(h) >= 6:
+                    row["verdict"] = "unreachable"
             elif req.low * per_item > cfg.budget:
                 row["verdict"] = "short"
             prev = (
@@ -649,7 +652,7 @@ class DataEngine:
                     f"{self._n} items can reach by the learning curve ({req.reason} "
                     f"asymptote {req.asymptote:.3f}); lower the target or add data."
                 )
-            if row["verdict"] and prev:
+            if row["verdict"] == "short" and prev:
                 return "budget cannot reach target", (
                     f"the budget {cfg.budget:,.2f} cannot reach {cfg.target_accuracy:.3f}: "
                     f"the learning curve needs about "
