@@ -33,6 +33,7 @@ def test_all_names_exist():
         "labelwise.distributed",
         "labelwise.split",
         "labelwise.versions",
+        "labelwise.engine",
     ],
 )
 def test_module_all_is_in_step(module):

@@ -33,6 +33,7 @@ from labelwise._validation import (
     check_option,
     check_random_state,
 )
+from labelwise._weights import weight_kwargs
 from labelwise.active import diversity, strategies
 from labelwise.active.batch import class_balanced_top_k, top_k
 from labelwise.active.seals import SEALS
@@ -233,6 +234,7 @@ class ActiveLearner(BaseEstimator):
                 raise InputError(f"y must hold integer labels; got dtype {yy.dtype}.")
             self.y_ = yy.astype(np.int64)
         self._mask = self.y_ != missing_label
+        self.w_ = np.ones(n, dtype=np.float64)
         self.labeled_ = np.flatnonzero(self._mask).astype(np.int64)
         self._rng = check_random_state(self.random_state)
         self._centroid = diversity_centroid(self.emb_) if self.strategy == "density" else None
@@ -253,10 +255,11 @@ class ActiveLearner(BaseEstimator):
         from sklearn.base import clone
 
         lab = np.sort(self.labeled_)  # fit in pool order: the model ignores teaching order
+        lab = lab[self.w_[lab] > 0]  # weight 0: labeled (never queried again), not trained on
         if np.unique(self.y_[lab]).size < 2:
             return
         Xl, yl = self.X_[lab], self.y_[lab]
-        self.estimator_ = clone(self.estimator).fit(Xl, yl)
+        self.estimator_ = clone(self.estimator).fit(Xl, yl, **self._weight_kwargs(lab))
         self.n_pseudo_ = 0
         if self.self_training is not None:
             cand = self._candidate_ids()
@@ -265,18 +268,42 @@ class ActiveLearner(BaseEstimator):
                 sure = p.max(axis=1) >= self.self_training
                 if sure.any():
                     pseudo = self.estimator_.classes_[p[sure].argmax(axis=1)]
+                    kw = self._weight_kwargs(lab)
+                    for key in kw:  # pseudo-labels count with their predicted probability
+                        kw[key] = np.concatenate([kw[key], p[sure].max(axis=1)])
                     self.estimator_ = clone(self.estimator).fit(
-                        np.vstack([Xl, self.X_[cand[sure]]]), np.concatenate([yl, pseudo])
+                        np.vstack([Xl, self.X_[cand[sure]]]), np.concatenate([yl, pseudo]), **kw
                     )
                     self.n_pseudo_ = int(sure.sum())
 
-    def teach(self, ids: ArrayLike, labels: ArrayLike) -> ActiveLearner:
-        """Record ``labels`` for pool rows ``ids``, grow the candidates, refit; return ``self``."""
+    def _weight_kwargs(self, rows: IntArray) -> dict[str, Any]:
+        """``sample_weight`` for the estimator's fit when some weight is not 1."""
+        w = self.w_[rows]
+        return {} if np.all(w == 1.0) else weight_kwargs(self.estimator, w)
+
+    def teach(
+        self, ids: ArrayLike, labels: ArrayLike, weights: ArrayLike | None = None
+    ) -> ActiveLearner:
+        """Record ``labels`` for pool rows ``ids``, grow the candidates, refit; return ``self``.
+
+        A row taught again takes its new label (an aggregated label that changed).
+        ``weights`` (default 1) become the estimator's ``sample_weight``: the
+        confidence of an aggregated label; 0 keeps a row labeled (never queried
+        again) but out of the training set, as the data engine does with an item
+        whose label is under audit.
+        """
         check_is_fitted(self, "X_")
         r = np.asarray(ids, dtype=np.int64).ravel()
         lab = np.asarray(labels).ravel()
         if r.shape != lab.shape:
             raise InputError(f"ids has {r.size} entries; labels has {lab.size}.")
+        if weights is not None:
+            w = np.asarray(weights, dtype=np.float64).ravel()
+            if w.shape != r.shape or not np.isfinite(w).all() or (w < 0).any():
+                raise InputError(
+                    f"weights must be {r.size} finite values >= 0, one per id; got shape {w.shape}."
+                )
+            self.w_[r] = w
         if r.size and (r.min() < 0 or r.max() >= len(self.y_)):
             bad = r[(r < 0) | (r >= len(self.y_))][0]
             raise InputError(f"id {int(bad)} is outside the pool of {len(self.y_)} rows.")

@@ -25,11 +25,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from labelwise._estimator import LightEstimator
-from labelwise._validation import check_is_fitted
+from labelwise._validation import check_is_fitted, check_proba
 from labelwise.annotations import Annotations
-from labelwise.errors import InputError
+from labelwise.errors import InputError, ParameterError
 
 __all__ = ["BaseAggregator", "ConvergenceWarning", "IdentifiabilityWarning"]
+
+#: Floor of a per-item prior's probabilities: a model's near-zero probability must
+#: not veto what several annotators agree on.
+ITEM_PRIOR_FLOOR = 1e-3
 
 
 class ConvergenceWarning(UserWarning):
@@ -46,8 +50,10 @@ class BaseAggregator(LightEstimator, ABC):
     #: Whether the model estimates skill from agreement (EM models); such a model
     #: warns when no item has two answers and no gold is given.
     _learns_skill_from_overlap = True
+    #: Whether ``fit`` accepts a per-item class ``prior`` (the EM models do).
+    _accepts_item_prior = False
 
-    def fit(self, annotations: Annotations, gold: Any = None) -> Self:
+    def fit(self, annotations: Annotations, gold: Any = None, *, prior: Any = None) -> Self:
         """Estimate each item's true class and each annotator's skill.
 
         Parameters
@@ -57,6 +63,14 @@ class BaseAggregator(LightEstimator, ABC):
         gold : DataFrame (item, label), Series or dict, optional
             Known true labels. They are clamped on their items (the posterior is
             one-hot there) and so anchor the annotators' skills.
+        prior : array (n_items, n_classes), optional
+            A per-item class prior, rows aligned with ``annotations.item_ids`` and
+            columns with ``annotations.classes``: typically a model's out-of-fold
+            predicted probabilities. The EM models use it in place of the learned
+            class prior in every E-step, so the model and the crowd correct each
+            other: an answer the model finds unlikely needs a reliable annotator to
+            stand, and the annotators' skills are learned from posteriors the model
+            has sharpened. Items without answers get the prior as their posterior.
 
         Returns
         -------
@@ -71,6 +85,7 @@ class BaseAggregator(LightEstimator, ABC):
         if annotations.n_annotations == 0:
             raise InputError(f"{type(self).__name__}.fit got no annotations to aggregate.")
         gold_codes = annotations.encode_gold(gold)
+        self._item_prior = self._check_item_prior(prior, annotations)
         self.items_ = annotations.item_ids
         self.workers_ = annotations.worker_ids
         self.classes_ = annotations.classes
@@ -88,6 +103,7 @@ class BaseAggregator(LightEstimator, ABC):
                 stacklevel=2,
             )
         self._fit(annotations, gold_codes)
+        del self._item_prior
         self._finish(annotations)
         if self._learns_skill_from_overlap:
             from labelwise.aggregate._collapse import check_collapse
@@ -95,9 +111,32 @@ class BaseAggregator(LightEstimator, ABC):
             self.collapsed_ = check_collapse(annotations, self.label_codes_, type(self).__name__)
         return self
 
-    def fit_predict(self, annotations: Annotations, gold: Any = None) -> NDArray[Any]:
+    def _check_item_prior(self, prior: Any, annotations: Annotations) -> NDArray[np.float64] | None:
+        """The per-item prior as an (n_items, K) array floored away from zero, or None."""
+        if prior is None:
+            return None
+        name = type(self).__name__
+        if not self._accepts_item_prior:
+            raise ParameterError(
+                f"{name} takes no per-item prior; use an EM aggregator (ds, onecoin, glad, "
+                "mace) to combine the answers with a model's predictions."
+            )
+        p = check_proba(prior, "prior")
+        shape = (annotations.n_items, annotations.n_classes)
+        if p.shape != shape:
+            raise InputError(
+                f"{name}.fit: prior has shape {p.shape}; the annotations have "
+                f"{shape[0]} items and {shape[1]} classes (rows in item_ids order, "
+                "columns in classes order)."
+            )
+        p = np.maximum(p, ITEM_PRIOR_FLOOR)
+        return p / p.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+    def fit_predict(
+        self, annotations: Annotations, gold: Any = None, *, prior: Any = None
+    ) -> NDArray[Any]:
         """Fit and return the consensus labels in the user's class names."""
-        return self.fit(annotations, gold).labels_  # type: ignore[no-any-return]
+        return self.fit(annotations, gold, prior=prior).labels_  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------- subclass API
     def _check_params(self) -> None:

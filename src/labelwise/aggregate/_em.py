@@ -39,6 +39,8 @@ class EMAggregator(BaseAggregator):
 
     #: dtype of the posterior inside the loop (Dawid-Skene runs in float32 for speed)
     _loop_dtype: type = np.float64
+    _accepts_item_prior = True
+    _item_prior: NDArray[np.float64] | None
 
     max_iter: int
     tol: float
@@ -70,13 +72,24 @@ class EMAggregator(BaseAggregator):
     # -------------------------------------------------------------------- loop
     def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
         self._prepare(annotations)
-        post: NDArray[np.floating] = vote_share(annotations, gold).astype(self._loop_dtype)
+        item_prior = getattr(self, "_item_prior", None)
+        log_item_prior = None
+        start = vote_share(annotations, gold)
+        if item_prior is not None:
+            log_item_prior = np.log(item_prior).astype(self._loop_dtype)
+            # items without answers start (and stay) at the prior
+            empty = np.bincount(annotations.item, minlength=annotations.n_items) == 0
+            start[empty & (gold < 0)] = item_prior[empty & (gold < 0)]
+        post: NDArray[np.floating] = start.astype(self._loop_dtype)
         history: list[float] = []
         self.converged_ = False
         for it in range(1, self.max_iter + 1):
             self._m_step(annotations, post)
             log_unnorm = self._answer_log_likelihood(annotations)
-            log_unnorm += np.log(self._class_prior(post)).astype(log_unnorm.dtype)
+            if log_item_prior is None:
+                log_unnorm += np.log(self._class_prior(post)).astype(log_unnorm.dtype)
+            else:
+                log_unnorm += log_item_prior
             post, lse = normalise_rows(log_unnorm)
             clamp_gold(post, gold)
             history.append(gold_log_likelihood(log_unnorm, lse, gold))

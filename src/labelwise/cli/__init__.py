@@ -6,6 +6,7 @@ from __future__ import annotations
 from labelwise.cli import aggregate as _aggregate  # noqa: F401
 from labelwise.cli import audit as _audit  # noqa: F401
 from labelwise.cli import demo as _demo  # noqa: F401
+from labelwise.cli import engine as _engine  # noqa: F401
 from labelwise.cli import plan as _plan  # noqa: F401
 from labelwise.cli import prune as _prune  # noqa: F401
 from labelwise.cli import select as _select  # noqa: F401

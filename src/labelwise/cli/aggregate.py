@@ -87,11 +87,21 @@ def aggregate(
     label_col: LabelCol = "label",
     classes: Classes = None,
     duplicates: Duplicates = "error",
+    proba: Annotated[
+        Path | None,
+        typer.Option(
+            "--proba",
+            help="A model's out-of-fold class probabilities, used as each item's prior in "
+            "the EM: a table with an item column and one column per class, or .npy rows "
+            "in the annotations' item order (sorted ids) and columns in class order.",
+        ),
+    ] = None,
 ) -> None:
     """Turn noisy crowd answers into one label per item.
 
     Writes item, label, confidence, n_annotations, agreement per item and prints a
-    summary. Example: labelwise aggregate annotations.csv --method ds -o labels.csv
+    summary. Example: labelwise aggregate annotations.csv --method ds -o labels.csv;
+    with a model's predictions as prior: ... --proba oof.csv
     """
 
     import numpy as np
@@ -106,8 +116,9 @@ def aggregate(
         with status(f"reading {file}"):
             ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
             gold_df = read_gold(gold) if gold is not None else None
+            prior = read_item_proba(proba, ann) if proba is not None else None
         with status(f"fitting {type(model).__name__} on {ann.n_annotations:,} annotations"):
-            model.fit(ann, gold=gold_df)
+            model.fit(ann, gold=gold_df, prior=prior)
         frame = model.to_frame()
         if output is not None:
             write_frame(frame, output)
@@ -116,7 +127,7 @@ def aggregate(
             "annotators": ann.n_workers,
             "annotations": ann.n_annotations,
             "classes": ann.n_classes,
-            "method": method,
+            "method": method + (" with model prior" if prior is not None else ""),
             "iterations": getattr(model, "n_iter_", 1),
             "mean agreement": float(np.nanmean(model.agreement_)),
             "mean confidence": float(frame["confidence"].mean()),
@@ -149,6 +160,51 @@ def _print_calibration(model: object, ann: Annotations, gold: np.ndarray) -> Non
         report = gold_calibration(model, ann, gold, random_state=0)
     print_summary(report.summary(), title="Calibration on held-out gold")
     print_frame(report.table.to_frame(), title="Reliability (claimed vs real, by confidence bin)")
+
+
+def read_item_proba(path: Path, ann: Annotations) -> np.ndarray:
+    """Read per-item class probabilities aligned with ``ann`` (items and classes).
+
+    A table needs an ``item`` column and one column per class name (extra columns are
+    errors, missing items too); a ``.npy`` array is taken in ``ann.item_ids`` order.
+    """
+    import numpy as np
+
+    from labelwise.annotations import read_table
+    from labelwise.errors import InputError
+
+    if not path.exists():
+        raise InputError(f"--proba file {str(path)!r} does not exist.")
+    if path.suffix.lower() == ".npy":
+        arr = np.load(path, allow_pickle=False)
+        if arr.shape != (ann.n_items, ann.n_classes):
+            raise InputError(
+                f"--proba {str(path)!r} has shape {arr.shape}; the annotations have "
+                f"{ann.n_items} items and {ann.n_classes} classes."
+            )
+        return np.asarray(arr, dtype=np.float64)
+    frame = read_table(path, what="probabilities")
+    if "item" not in frame.columns:
+        raise InputError(
+            f"--proba {str(path)!r} has no 'item' column; found {list(frame.columns)}."
+        )
+    names = [str(c) for c in ann.classes]
+    cols = {str(c): c for c in frame.columns if c != "item"}
+    missing = [c for c in names if c not in cols]
+    extra = [c for c in cols if c not in names]
+    if missing or extra:
+        raise InputError(
+            f"--proba {str(path)!r}: columns must be the classes {names}; missing {missing}, "
+            f"unknown {extra}."
+        )
+    frame = frame.assign(item=frame["item"].astype(str)).set_index("item")
+    ids = [str(i) for i in ann.item_ids]
+    absent = [i for i in ids if i not in frame.index]
+    if absent:
+        raise InputError(
+            f"--proba {str(path)!r} has no row for item(s) {absent[:5]} ({len(absent)} missing)."
+        )
+    return frame.loc[ids, [cols[c] for c in names]].to_numpy(dtype=np.float64)
 
 
 @app.command()

@@ -54,6 +54,7 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
         planning,
     )
     from labelwise.report.sections import contributions as contributions_section
+    from labelwise.report.sections import engine as engine_section
     from labelwise.report.sections import routing as routing_section
     from labelwise.report.sections import weak as weak_section
 
@@ -69,6 +70,7 @@ def _builders() -> list[tuple[str, SectionBuilder]]:
         ("audit", audit.build_section),
         ("versions", near_duplicates.build_section),
         ("planning", planning.build_section),
+        ("engine", engine_section.build_section),
     ]
 
 
@@ -83,6 +85,7 @@ DEMO_SECTIONS: tuple[str, ...] = (
     "audit",
     "versions",
     "planning",
+    "engine",
 )
 
 
