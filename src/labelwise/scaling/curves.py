@@ -26,6 +26,7 @@ from labelwise._validation import (
     check_same_length,
 )
 from labelwise.errors import InputError, ParameterError
+from labelwise.scaling.estimators import describe_estimator, resolve_estimator
 
 __all__ = ["METRICS", "LearningCurve", "learning_curve", "score_from_confusion"]
 
@@ -80,6 +81,8 @@ class LearningCurve:
         The metric's name (``"custom"`` for a user function).
     n_available : int
         Training items the subsets were drawn from (the data you already have).
+    model : str
+        The estimator the curve is for (``describe_estimator``), "" when unknown.
     """
 
     sizes: NDArray[np.int64]
@@ -88,6 +91,7 @@ class LearningCurve:
     classes: NDArray[Any]
     metric: str
     n_available: int
+    model: str = ""
 
     @property
     def mean(self) -> NDArray[np.float64]:
@@ -118,6 +122,7 @@ class LearningCurve:
             classes=self.classes,
             metric=f"recall[{label}]",
             n_available=self.n_available,
+            model=self.model,
         )
 
     def with_metric(self, metric: str) -> LearningCurve:
@@ -129,6 +134,7 @@ class LearningCurve:
             classes=self.classes,
             metric=metric,
             n_available=self.n_available,
+            model=self.model,
         )
 
     def truncate(self, max_size: int) -> LearningCurve:
@@ -143,6 +149,7 @@ class LearningCurve:
             classes=self.classes,
             metric=self.metric,
             n_available=self.n_available,
+            model=self.model,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -221,8 +228,9 @@ def learning_curve(
 
     Parameters
     ----------
-    estimator : scikit-learn classifier
-        Cloned for every fit; ``predict`` gives the labels scored.
+    estimator : scikit-learn classifier, or a function returning one
+        The model the curve is for (the one you will train): cloned for every fit;
+        ``predict`` gives the labels scored. Its name is kept in ``LearningCurve.model``.
     X : array, shape (n, d)
     y : array, shape (n,)
         Labels (any hashable values); mapped to codes ``0..K-1`` internally.
@@ -254,6 +262,7 @@ def learning_curve(
     >>> curve.scores.shape
     (2, 3)
     """
+    base = resolve_estimator(estimator, owner="learning_curve's estimator")
     Xa = check_features(X)
     ya = np.asarray(y)
     check_same_length(X=Xa, y=ya)
@@ -282,7 +291,7 @@ def learning_curve(
         order = _class_covering_order(ytr, np.random.default_rng(seed))
         for j, n in enumerate(n_sizes):
             idx = order[:n]
-            model = clone(estimator)
+            model = clone(base)
             if "random_state" in model.get_params():
                 model.set_params(random_state=seed)
             model.fit(Xtr[idx], ytr[idx])
@@ -300,6 +309,7 @@ def learning_curve(
         classes=classes,
         metric=metric if isinstance(metric, str) else "custom",
         n_available=int(ytr.shape[0]),
+        model=describe_estimator(base),
     )
 
 
