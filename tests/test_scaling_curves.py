@@ -191,3 +191,13 @@ def test_learning_curve_uses_the_estimator_it_is_given():
     assert other.model == "KnownCurve(C=0.2)" and (other.mean < curve.mean - 0.1).all()
     with pytest.raises(InputError, match="scikit-learn classifier"):
         learning_curve("logreg", X, y, sizes)
+
+
+def test_rotated_test_folds_score_every_item_once():
+    X, y = known_curve_data(n=400, k=4, seed=1)
+    curve = learning_curve(KnownCurve(), X, y, [40, 100, 200], seeds=4, rotate_test=True)
+    # four folds of a quarter each: over the four seeds every item is scored once
+    assert curve.confusion[:, 0].sum() == 400
+    assert curve.n_available == min(400 - c.sum() for c in curve.confusion[:, 0])
+    fixed = learning_curve(KnownCurve(), X, y, [40, 100, 200], seeds=4)
+    assert fixed.confusion[:, 0].sum() == 4 * fixed.confusion[0, 0].sum()

@@ -122,7 +122,10 @@ def plan(
             "when loaded: give only files you trust.",
         ),
     ] = None,
-    seeds: Annotated[int, typer.Option("--seeds", help="Repeats per size.")] = 3,
+    seeds: Annotated[
+        int,
+        typer.Option("--seeds", help="Repeats per size, each scored on another quarter."),
+    ] = 4,
     n_sizes: Annotated[int, typer.Option("--sizes", help="Points on the learning curve.")] = 8,
     al_saving: Annotated[
         float,
@@ -142,8 +145,9 @@ def plan(
 ) -> None:
     """Estimate the labels and money a target accuracy needs, per labeling strategy.
 
-    Fits a learning curve on the labeled rows (nested subsets, repeated), extrapolates
-    it, and prices four strategies. Example:
+    Fits a learning curve of your model (--estimator with --param, or --estimator-file)
+    on the labeled rows (nested subsets, repeated, each repeat scored on another held-out
+    quarter), extrapolates it, and prices four strategies. Example:
     labelwise plan --features X.npy --labels y.csv --target-accuracy 0.95 --cost-per-label 0.04
     """
     from labelwise.scaling import CurveFit, learning_curve, plan_budget
@@ -160,7 +164,9 @@ def plan(
         pool = known.sum() * 0.75  # learning_curve holds out a quarter to score on
         low = min(max(5 * n_classes, 0.02 * pool), pool / 4)
         sizes = np.unique(np.geomspace(low / pool, 1.0, n_sizes).round(4))
-        curve = learning_curve(est, Xl, yl, sizes, seeds=seeds, random_state=random_state)
+        curve = learning_curve(
+            est, Xl, yl, sizes, seeds=seeds, rotate_test=True, random_state=random_state
+        )
         fit = CurveFit(model=model, random_state=random_state).fit(curve)
         budget = plan_budget(
             fit,

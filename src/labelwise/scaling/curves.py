@@ -222,6 +222,7 @@ def learning_curve(
     X_test: ArrayLike | None = None,
     y_test: ArrayLike | None = None,
     test_size: float = 0.25,
+    rotate_test: bool = False,
     random_state: Any = 0,
 ) -> LearningCurve:
     """Train ``estimator`` on nested random subsets of growing size and score each.
@@ -244,6 +245,12 @@ def learning_curve(
         per-class recall is always available through :meth:`LearningCurve.for_class`.
     X_test, y_test : arrays, optional
         The test set. Without them a stratified ``test_size`` share of ``X`` is held out.
+    rotate_test : bool
+        Without a test set: give every seed another held-out fold (``round(1 /
+        test_size)`` stratified folds, seed ``i`` scored on fold ``i``). A few hundred
+        held-out labels shift the whole curve by a point or two; rotating the fold puts
+        that noise between the seeds, where the fit's bootstrap sees it, instead of
+        into every point alike. Sizes are counted against the smallest training part.
     random_state : int, Generator or None
         Seeds the held-out split and, with an int ``seeds``, the repeats.
 
@@ -274,13 +281,24 @@ def learning_curve(
         seed_list = [int(s) for s in seeds]  # type: ignore[union-attr]
         if not seed_list:
             raise InputError("seeds is empty; give a count or a list of seeds.")
-    classes, Xtr, ytr, Xte, yte = train_test_codes(
-        Xa, ya, X_test, y_test, test_size=test_size, rng=rng, owner="learning_curve"
-    )
+    if rotate_test and X_test is None:
+        check_number(test_size, "test_size", "learning_curve", low=0, high=0.5, low_open=True)
+        classes, codes = np.unique(ya, return_inverse=True)
+        folds = _stratified_folds(codes, max(2, round(1 / test_size)), rng)
+        splits = [
+            (Xa[folds != f], codes[folds != f], Xa[folds == f], codes[folds == f])
+            for f in (np.arange(len(seed_list)) % (folds.max() + 1))
+        ]
+    else:
+        classes, Xtr, ytr, Xte, yte = train_test_codes(
+            Xa, ya, X_test, y_test, test_size=test_size, rng=rng, owner="learning_curve"
+        )
+        splits = [(Xtr, ytr, Xte, yte)] * len(seed_list)
     k = classes.shape[0]
     if k < 2:
         raise InputError(f"y holds a single class ({classes[0]!r}); a curve needs two or more.")
-    n_sizes = _resolve_sizes(sizes, ytr.shape[0], int(np.unique(ytr).shape[0]))
+    pool = min(sp[1].shape[0] for sp in splits)
+    n_sizes = _resolve_sizes(sizes, pool, min(int(np.unique(sp[1]).shape[0]) for sp in splits))
     if isinstance(metric, str):
         score_from_confusion(np.zeros((k, k)), metric)  # validates the name
     elif not callable(metric):
@@ -288,6 +306,7 @@ def learning_curve(
     scores = np.empty((len(seed_list), n_sizes.shape[0]))
     conf = np.empty((len(seed_list), n_sizes.shape[0], k, k))
     for i, seed in enumerate(seed_list):
+        Xtr, ytr, Xte, yte = splits[i]
         order = _class_covering_order(ytr, np.random.default_rng(seed))
         for j, n in enumerate(n_sizes):
             idx = order[:n]
@@ -308,7 +327,7 @@ def learning_curve(
         confusion=conf,
         classes=classes,
         metric=metric if isinstance(metric, str) else "custom",
-        n_available=int(ytr.shape[0]),
+        n_available=int(pool),
         model=describe_estimator(base),
     )
 
@@ -361,3 +380,16 @@ def _stratified_test_mask(
     rank = np.arange(codes.shape[0]) - np.repeat(starts, counts)
     mask[order[rank < np.repeat(take, counts)]] = True
     return mask
+
+
+def _stratified_folds(codes: NDArray[np.int64], n_folds: int, rng: np.random.Generator) -> Any:
+    """A fold number for every item, each class spread evenly over the folds."""
+    keys = rng.random(codes.shape[0])
+    order = np.lexsort((keys, codes))
+    counts = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(codes.shape[0]) - np.repeat(starts, counts)
+    offset = np.repeat(rng.integers(0, n_folds, counts.shape[0]), counts)
+    folds = np.empty(codes.shape[0], dtype=np.int64)
+    folds[order] = (rank + offset) % n_folds
+    return folds
