@@ -178,7 +178,9 @@ class StackedCurveFit(CurveFit):
         self.holdout_error_ = math.nan
         self.holdout_ratio_ = math.nan
         self.bootstrap_ = self._stack_bootstrap(x, s, rng)
-        self.params_ = {f"weight[{m}]": float(w) for m, w in zip(bt["model"], bt["weight"])}
+        self.params_ = {
+            f"weight[{m}]": float(w) for m, w in zip(bt["model"], bt["weight"], strict=True)
+        }
         bt["asymptote"] = [float(self._family(m, np.array([1e9]))[0]) for m in bt["model"]]
         return self
 
