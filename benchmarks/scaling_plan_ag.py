@@ -3,8 +3,9 @@
 The planner sees 1,000 random AG News training labels (MiniLM embeddings), exactly as
 ``labelwise plan`` does: a learning curve on nested subsets of those labels (a quarter
 held out to score on, another quarter for each of 4 seeds, 8 sizes), a curve fit, and a
-plan per target. It is run for the user's model, LogisticRegression(C=10), and for the planner's old fixed model
-(StandardScaler + LogisticRegression(C=1)), whose curve dips on these embeddings.
+plan per target. It is run for the user's model, LogisticRegression(C=10), and for the
+planner's old fixed model (StandardScaler + LogisticRegression(C=1)), whose curve dips on
+these embeddings.
 
 The measured number: the same model's learning curve on the whole 10,001-item training
 sample, scored on the 7,600-item test split (3 seeds), and the first size whose mean
