@@ -161,11 +161,12 @@ class StackedCurveFit(CurveFit):
         if not usable.any():  # too short to backtest: plain power law, no correction
             bt.loc[bt["model"] == "power_law", ["bias", "spread"]] = 0.0
             usable = bt["model"] == "power_law"
-        bias = bt["bias"].where(usable, 0.0) if self.correct_bias else bt["bias"] * 0.0
+        use_bias = usable & bool(self.correct_bias)
+        bias = pd.Series(np.where(use_bias, bt["bias"].fillna(0.0), 0.0))
         quality = bt["bias"].fillna(0.0) ** 2 + bt["spread"].fillna(0.0) ** 2
         weight = np.where(usable, 1.0 / (quality + 1e-6), 0.0)
         bt["weight"] = weight / weight.sum()
-        bt["correction"] = bias.fillna(0.0)
+        bt["correction"] = bias
         self.candidates_ = {f: _fit_family(FAMILIES[f], x, v)[0] for f in FAMILIES}
         self.backtest_ = bt
         self.model_ = "stack"
