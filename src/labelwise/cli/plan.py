@@ -96,9 +96,11 @@ def plan(
     model: Annotated[
         str,
         typer.Option(
-            "--model", help="Curve: auto, power_law, arctan, logarithmic or algebraic_root."
+            "--model",
+            help="Curve: stack (families weighed by backtests on your curve), auto, "
+            "power_law, arctan, logarithmic or algebraic_root.",
         ),
-    ] = "auto",
+    ] = "stack",
     estimator: Annotated[
         str,
         typer.Option(
@@ -151,6 +153,7 @@ def plan(
     labelwise plan --features X.npy --labels y.csv --target-accuracy 0.95 --cost-per-label 0.04
     """
     from labelwise.scaling import CurveFit, learning_curve, plan_budget
+    from labelwise.scaling.stack import StackedCurveFit
 
     def _run() -> None:
         est = _user_estimator(estimator, list(param or []), estimator_file, random_state)
@@ -167,7 +170,11 @@ def plan(
         curve = learning_curve(
             est, Xl, yl, sizes, seeds=seeds, rotate_test=True, random_state=random_state
         )
-        fit = CurveFit(model=model, random_state=random_state).fit(curve)
+        fit = (
+            StackedCurveFit(random_state=random_state)
+            if model == "stack"
+            else CurveFit(model=model, random_state=random_state)
+        ).fit(curve)
         budget = plan_budget(
             fit,
             target=target_accuracy,

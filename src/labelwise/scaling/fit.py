@@ -52,6 +52,11 @@ Array = NDArray[np.float64]
 _GRID_POINTS = 1500
 
 
+#: A target that not even the optimistic side of the interval reaches within this many
+#: times the data is unreachable (beyond, every family's guess is as good as another).
+_OPTIMISTIC_REACH = 100.0
+
+
 class ExtrapolationWarning(UserWarning):
     """A prediction reaches far beyond the sizes the curve was fitted on."""
 
@@ -113,14 +118,18 @@ class DataRequirement:
 
 
 def _fit_family(
-    fam: CurveFamily, x: Array, v: Array, starts: list[Array] | None = None
+    fam: CurveFamily,
+    x: Array,
+    v: Array,
+    starts: list[Array] | None = None,
+    tail_weight: float = 0.5,
 ) -> tuple[Array, float]:
     """Weighted least-squares parameters and cost of one family on (x, v); best of the
     starts. The spread of a score over training draws shrinks roughly like 1/sqrt(n), so
     residuals are weighted by sqrt(n): the large sizes, which decide the extrapolation,
     are not drowned by the noisy small ones."""
     lo, hi = np.asarray(fam.lower), np.asarray(fam.upper)
-    w = np.sqrt(x / x.max())
+    w = (x / x.max()) ** tail_weight
     best, best_cost = None, np.inf
     for s in starts if starts is not None else fam.starts(x, v):
         s0 = np.clip(s, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
@@ -399,9 +408,14 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         # model uncertainty: every family that extrapolated the held-out sizes about as
         # well as the chosen one is inside the interval (Mahmood et al.'s lesson)
         for f in self._plausible_families():
-            pred = np.clip(FAMILIES[f].fn(n / self.n_max_, self.candidates_[f]), 0, 1)
+            pred = self._family_values(f, n)
             lo, hi = np.minimum(lo, pred), np.maximum(hi, pred)
         return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+
+    def _family_values(self, name: str, n: Array) -> Array:
+        """One fitted family's score at ``n`` (clipped to [0, 1])."""
+        with np.errstate(all="ignore"):
+            return np.clip(FAMILIES[name].fn(n / self.n_max_, self.candidates_[name]), 0, 1)
 
     def predict_interval(self, n: ArrayLike) -> tuple[Array, Array]:
         """(low, high) of the score at ``n``: bootstrap quantiles widened by the
@@ -435,7 +449,7 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         by_model: dict[str, float | None] = {}
         plausible = self._plausible_families()
         for f in plausible:
-            vals = np.clip(FAMILIES[f].fn(grid / self.n_max_, self.candidates_[f]), 0, 1)
+            vals = self._family_values(f, grid)
             hit = self._first_reaching(grid, vals, target)
             by_model[f] = hit if math.isfinite(hit) else None
         asym = self.asymptote_
@@ -448,7 +462,7 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         if target <= current:
             verdict = "reached"
             reason = f"already reached: the curve scores {current:.3f} at {self.n_max_} labels."
-        elif not math.isfinite(n_point) and math.isfinite(low):
+        elif not math.isfinite(n_point) and low <= _OPTIMISTIC_REACH * self.n_max_:
             verdict = "uncertain"
             short = (
                 f"levels off at {asym:.3f} < {target:.3f}"
@@ -463,9 +477,11 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
             )
         elif not math.isfinite(n_point):
             verdict = "unreachable"
+            low = math.inf
             reason = (
                 f"unreachable: the {self.model_} curve levels off at {asym:.3f} < {target:.3f}, "
-                "and so does the optimistic side of its interval."
+                "and the optimistic side of its interval does not reach it within "
+                f"{_OPTIMISTIC_REACH:g}x the data."
                 if asym < target
                 else f"unreachable within {self.horizon:g}x the data "
                 f"({self.horizon * self.n_max_:,.0f} labels); the fit says nothing that far out."

@@ -31,16 +31,36 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from labelwise._validation import check_number, check_random_state
+from labelwise.errors import ParameterError
 from labelwise.scaling.curves import LearningCurve
 from labelwise.scaling.fit import CurveFit, _fit_family, curve_dips, isotonic
-from labelwise.scaling.models import FAMILIES
+from labelwise.scaling.models import FAMILIES, CurveFamily, _power, _power_starts
 
-__all__ = ["StackedCurveFit", "backtest_family"]
+__all__ = ["STACK_FAMILIES", "StackedCurveFit", "backtest_family"]
 
 Array = NDArray[np.float64]
 
+#: The families a stack may weigh: labelwise's four, and the power law without an error
+#: floor (error = A n^-b), which never levels off. On sentence embeddings the floored
+#: power law bends too early and under-predicts from a short curve; the floorless one
+#: over-predicts; the backtests decide how much of each.
+STACK_FAMILIES: dict[str, CurveFamily] = {
+    **FAMILIES,
+    "power_law_0": CurveFamily(
+        "power_law_0",
+        ("a", "b", "c"),
+        _power,
+        (0.0, 1e-3, 0.0),
+        (10.0, 3.0, 1e-12),
+        lambda x, v: [np.array([t[0], t[1], 0.0]) for t in _power_starts(x, v)],
+        lambda t: 1.0,
+    ),
+}
 
-def backtest_family(name: str, x: Array, v: Array) -> tuple[float, float, int]:
+
+def backtest_family(
+    name: str, x: Array, v: Array, tail_weight: float = 0.5
+) -> tuple[float, float, int]:
     """``(bias, spread, tests)`` of one family's extrapolations within a curve.
 
     Parameters
@@ -60,11 +80,11 @@ def backtest_family(name: str, x: Array, v: Array) -> tuple[float, float, int]:
         not explain, per log-unit; ``tests``: predictions made (0: too few points, and
         bias = spread = NaN).
     """
-    fam = FAMILIES[name]
+    fam = STACK_FAMILIES[name]
     need = len(fam.params) + 1
     errs, dists = [], []
     for j in range(need - 1, x.shape[0] - 1):
-        theta, _ = _fit_family(fam, x[: j + 1] / x[j], v[: j + 1])
+        theta, _ = _fit_family(fam, x[: j + 1] / x[j], v[: j + 1], tail_weight=tail_weight)
         with np.errstate(all="ignore"):
             pred = np.clip(fam.fn(x[j + 1 :] / x[j], theta), 0.0, 1.0)
         errs.append(v[j + 1 :] - pred)
@@ -90,8 +110,13 @@ class StackedCurveFit(CurveFit):
 
     Parameters
     ----------
-    correct_bias : bool
-        Correct each family by its backtest bias (default). False only re-weighs.
+    families : tuple of str
+        Names in :data:`STACK_FAMILIES` to weigh.
+    tail_weight : float
+        Residuals are weighted by ``(n / n_max) ** tail_weight`` in every fit.
+    correct_bias : float in [0, 1]
+        Share of each family's backtest bias corrected (1: all, 0: the families are only
+        re-weighed).
     z : float
         Spreads (per log-unit of extrapolation) on each side of the prediction.
     n_bootstrap, confidence, horizon, warn_factor, random_state :
@@ -108,7 +133,9 @@ class StackedCurveFit(CurveFit):
     def __init__(
         self,
         *,
-        correct_bias: bool = True,
+        families: tuple[str, ...] = ("power_law", "power_law_0", "arctan"),
+        tail_weight: float = 1.0,
+        correct_bias: float = 0.0,
         z: float = 2.0,
         n_bootstrap: int = 50,
         confidence: float = 0.9,
@@ -124,6 +151,8 @@ class StackedCurveFit(CurveFit):
             warn_factor=warn_factor,
             random_state=random_state,
         )
+        self.families = families
+        self.tail_weight = tail_weight
         self.correct_bias = correct_bias
         self.z = z
 
@@ -138,6 +167,14 @@ class StackedCurveFit(CurveFit):
         """
         name = type(self).__name__
         check_number(self.z, "z", name, low=0)
+        check_number(self.correct_bias, "correct_bias", name, low=0, high=1)
+        check_number(self.tail_weight, "tail_weight", name, low=0)
+        unknown = [f for f in self.families if f not in STACK_FAMILIES]
+        if unknown or not self.families:
+            raise ParameterError(
+                f"The 'families' parameter of {name} must name some of "
+                f"{', '.join(STACK_FAMILIES)}. Got {self.families!r} instead."
+            )
         check_number(self.n_bootstrap, "n_bootstrap", name, kind=int, low=0)
         check_number(
             self.confidence, "confidence", name, low=0, high=1, low_open=True, high_open=True
@@ -153,21 +190,23 @@ class StackedCurveFit(CurveFit):
         x = n / self.n_max_
         v = isotonic(s.mean(axis=0))
         rows = []
-        for f in FAMILIES:
-            bias, spread, tests = backtest_family(f, x, v)
+        for f in self.families:
+            bias, spread, tests = backtest_family(f, x, v, self.tail_weight)
             rows.append({"model": f, "bias": bias, "spread": spread, "tests": tests})
         bt = pd.DataFrame(rows)
         usable = bt["tests"] > 0
         if not usable.any():  # too short to backtest: plain power law, no correction
-            bt.loc[bt["model"] == "power_law", ["bias", "spread"]] = 0.0
-            usable = bt["model"] == "power_law"
-        use_bias = usable & bool(self.correct_bias)
-        bias = pd.Series(np.where(use_bias, bt["bias"].fillna(0.0), 0.0))
+            bt.loc[bt.index[0], ["bias", "spread"]] = 0.0
+            usable = bt["model"] == bt["model"].iloc[0]
+        bias = pd.Series(np.where(usable, float(self.correct_bias) * bt["bias"].fillna(0.0), 0.0))
         quality = bt["bias"].fillna(0.0) ** 2 + bt["spread"].fillna(0.0) ** 2
         weight = np.where(usable, 1.0 / (quality + 1e-6), 0.0)
         bt["weight"] = weight / weight.sum()
         bt["correction"] = bias
-        self.candidates_ = {f: _fit_family(FAMILIES[f], x, v)[0] for f in FAMILIES}
+        self.candidates_ = {
+            f: _fit_family(STACK_FAMILIES[f], x, v, tail_weight=self.tail_weight)[0]
+            for f in self.families
+        }
         self.backtest_ = bt
         self.model_ = "stack"
         self.theta_ = np.zeros(1)
@@ -197,7 +236,13 @@ class StackedCurveFit(CurveFit):
         live = self.backtest_[self.backtest_["weight"] > 0]["model"].tolist()
         return [
             {
-                f: _fit_family(FAMILIES[f], x, isotonic(c), starts=[self.candidates_[f]])[0]
+                f: _fit_family(
+                    STACK_FAMILIES[f],
+                    x,
+                    isotonic(c),
+                    starts=[self.candidates_[f]],
+                    tail_weight=self.tail_weight,
+                )[0]
                 for f in live
             }
             for c in curves
@@ -208,9 +253,12 @@ class StackedCurveFit(CurveFit):
         row = self.backtest_[self.backtest_["model"] == name].iloc[0]
         t = self.candidates_[name] if theta is None else theta
         with np.errstate(all="ignore"):
-            raw = FAMILIES[name].fn(n / self.n_max_, t)
+            raw = STACK_FAMILIES[name].fn(n / self.n_max_, t)
         reach = np.log(np.maximum(n / self.n_max_, 1.0))
         return np.clip(raw + float(row["correction"]) * reach, 0.0, 1.0)
+
+    def _family_values(self, name: str, n: Array) -> Array:
+        return self._family(name, np.asarray(n, dtype=np.float64))
 
     def _stack(self, n: Array, thetas: dict[str, Array] | None = None) -> Array:
         out = np.zeros_like(n, dtype=np.float64)
