@@ -1,11 +1,15 @@
 """The budget planner on AG News with the user's model, against the labels really needed.
 
 The planner sees 1,000 random AG News training labels (MiniLM embeddings), exactly as
-``labelwise plan`` does: a learning curve on nested subsets of those labels (a quarter
-held out to score on, another quarter for each of 4 seeds, 8 sizes), a curve fit, and a
-plan per target. It is run for the user's model, LogisticRegression(C=10), and for the
-planner's old fixed model (StandardScaler + LogisticRegression(C=1)), whose curve dips on
-these embeddings.
+``labelwise plan`` does: a learning curve on nested subsets of those labels (8 sizes), a
+curve fit, and a plan per target. Three set-ups:
+
+- before: the planner's old fixed model, StandardScaler + LogisticRegression(C=1) (its
+  curve dips on these embeddings), one held-out quarter for all 3 seeds, CurveFit(auto);
+- the old planner (one held-out quarter, CurveFit(auto)) with the user's model,
+  LogisticRegression(C=10);
+- after (``labelwise plan --estimator logreg --param C=10 --param scale=false`` now): the
+  user's model, another held-out quarter for each of 4 seeds, StackedCurveFit.
 
 The measured number: the same model's learning curve on the whole 10,001-item training
 sample, scored on the 7,600-item test split (3 seeds), and the first size whose mean
@@ -30,6 +34,7 @@ from _common import machine, print_table
 from labelwise.datasets import load_text_embeddings
 from labelwise.scaling import CurveFit, ExtrapolationWarning, learning_curve, plan_budget
 from labelwise.scaling.estimators import describe_estimator
+from labelwise.scaling.stack import StackedCurveFit
 
 TARGETS = (0.82, 0.85, 0.87)
 MEASURED_SIZES = (300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10001)
@@ -63,29 +68,46 @@ def main() -> None:
     Xte, yte, _ = load_text_embeddings("ag_news", "test")
     rng = np.random.default_rng(0)
     seen = rng.choice(len(ytr), args.labels, replace=False)
-    models = {
-        "user: LogisticRegression(C=10)": LogisticRegression(C=10, max_iter=1000),
-        "old fixed: StandardScaler + LogisticRegression(C=1)": make_pipeline(
-            StandardScaler(), LogisticRegression(max_iter=1000)
-        ),
-    }
-    rows, curves = [], []
-    for label, est in models.items():
+    user = LogisticRegression(C=10, max_iter=1000)
+    fixed = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    # (label, model, planner as it is now?) -- before: the fixed model, one held-out
+    # quarter for every seed, CurveFit(auto); after: the user's model, a held-out quarter
+    # per seed, StackedCurveFit (labelwise plan's defaults now)
+    setups = [
+        ("before: fixed model, auto fit", fixed, False),
+        ("before's fit, user's model", user, False),
+        ("after: user's model, stack fit", user, True),
+    ]
+    rows, curves, measured_by_model = [], [], {}
+    for label, est, after in setups:
         start = time.perf_counter()
         sizes = planner_sizes(args.labels, 4)
         curve = learning_curve(
-            est, Xtr[seen], ytr[seen], sizes, seeds=4, rotate_test=True, random_state=0
+            est,
+            Xtr[seen],
+            ytr[seen],
+            sizes,
+            seeds=4 if after else 3,
+            rotate_test=after,
+            random_state=0,
         )
-        fit = CurveFit(random_state=0).fit(curve)
+        fit = (StackedCurveFit if after else CurveFit)(random_state=0).fit(curve)
         plan_s = time.perf_counter() - start
-        measured = learning_curve(
-            est, Xtr, ytr, MEASURED_SIZES, seeds=3, X_test=Xte, y_test=yte, random_state=1
-        )
-        curves.append(
-            pd.DataFrame(
-                {"model": label, "n": measured.sizes, "test accuracy": measured.mean}
-            ).set_index(["model", "n"])
-        )
+        key = describe_estimator(est)
+        if key not in measured_by_model:
+            measured_by_model[key] = learning_curve(
+                est, Xtr, ytr, MEASURED_SIZES, seeds=3, X_test=Xte, y_test=yte, random_state=1
+            )
+            curves.append(
+                pd.DataFrame(
+                    {
+                        "model": key,
+                        "n": measured_by_model[key].sizes,
+                        "test accuracy": measured_by_model[key].mean,
+                    }
+                ).set_index(["model", "n"])
+            )
+        measured = measured_by_model[key]
         for target in TARGETS:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExtrapolationWarning)
@@ -100,7 +122,7 @@ def main() -> None:
             truth = first_reaching(measured.sizes, measured.mean, target)
             rows.append(
                 {
-                    "model": describe_estimator(est),
+                    "setup": label,
                     "target": target,
                     "verdict": req.verdict,
                     "planned labels": "-" if req.n is None else f"{req.n:,.0f}",
