@@ -472,7 +472,7 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
             reason = (
                 f"not shown to be out of reach: the {self.model_} point fit {short}, "
                 "but the interval reaches it from about "
-                f"{low:,.0f} labels ({low / self.n_max_:.1f}x the data); collect in rounds "
+                f"{math.ceil(low):,} labels ({low / self.n_max_:.1f}x the data); collect in rounds "
                 f"and re-fit.{shape}"
             )
         elif not math.isfinite(n_point):
@@ -489,8 +489,9 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         else:
             verdict = "reachable"
             reason = (
-                f"about {n_point:,.0f} labels ({n_point / self.n_max_:.1f}x the data); "
-                f"interval {low:,.0f} to {'no bound' if math.isinf(high) else f'{high:,.0f}'}."
+                f"about {math.ceil(n_point):,} labels ({n_point / self.n_max_:.1f}x the data); "
+                f"interval {math.ceil(low):,} to "
+                f"{'no bound' if math.isinf(high) else f'{math.ceil(high):,}'}."
                 f"{shape}"
             )
         reachable = math.isfinite(n_point)
