@@ -288,13 +288,18 @@ class StackedCurveFit(CurveFit):
             if w > 0
         ]
         disagree = np.sqrt(sum(w * (p - point) ** 2 for w, p in fams))
-        half = half + disagree
+        # below the smallest measured size the families extrapolate backwards and part
+        # ways; nobody plans there, and an interval that wide would say a target is
+        # reached with two labels
+        inside = n >= self.sizes_[0]
+        half = half + np.where(inside, disagree, 0.0)
         lo, hi = point - half, point + half
         if self.bootstrap_:
             alpha = (1 - self.confidence) / 2
             boots = np.stack([self._stack(n, t) for t in self.bootstrap_])
             b_lo, b_hi = np.quantile(boots, [alpha, 1 - alpha], axis=0)
-            lo, hi = lo - (point - b_lo).clip(0), hi + (b_hi - point).clip(0)
+            lo = lo - np.where(inside, (point - b_lo).clip(0), 0.0)
+            hi = hi + np.where(inside, (b_hi - point).clip(0), 0.0)
         return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
 
     def _named_params(self, theta: Array) -> dict[str, float]:
