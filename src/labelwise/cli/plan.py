@@ -105,6 +105,7 @@ def plan(
         str,
         typer.Option(
             "--estimator",
+            metavar="NAME",
             help="The model you will train: logreg, forest, knn or linear_svm "
             "(logreg scales features first unless --param scale=false).",
         ),
@@ -113,6 +114,7 @@ def plan(
         list[str] | None,
         typer.Option(
             "--param",
+            metavar="KEY=VALUE",
             help="A parameter of the --estimator, KEY=VALUE; repeat (e.g. --param C=10).",
         ),
     ] = None,
@@ -120,6 +122,7 @@ def plan(
         Path | None,
         typer.Option(
             "--estimator-file",
+            metavar="PATH",
             help="A pickled scikit-learn estimator (your own model). Pickles run code "
             "when loaded: give only files you trust.",
         ),
