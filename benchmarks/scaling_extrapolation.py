@@ -1,20 +1,26 @@
 """Extrapolation accuracy of labelwise's learning-curve fits on real data sets.
 
-For each data set: measure a learning curve (nested subsets, 3 seeds) on sizes up to
-25% of the training pool, fit it on the points up to 10% and up to 25%, predict the
-test accuracy with 100% of the pool, and compare with the accuracy measured there.
-Compared: ``CurveFit(model="auto")`` (family chosen by held-out extrapolation, interval
-= bootstrap + held-out margin), the plain power law, and the naive "no further gain"
-baseline (the last measured point).
+For each data set: four independent learning curves (each: nested subsets drawn anew,
+3 seeds) on sizes up to 25% of the training pool; each is fitted on the points up to 10%
+and up to 25%, and predicts the test accuracy with 100% of the pool, compared with the
+accuracy measured there. Compared: ``CurveFit(model="auto")`` (before: family chosen on
+one held-out split, interval = bootstrap + held-out margin), the plain power law, and
+``StackedCurveFit()`` (after: power law, floorless power law and arctan weighed by
+backtests on the same curve, residuals weighted by n; interval = 2 backtest spreads per
+log-unit of extrapolation + the families' disagreement + a seed bootstrap).
 
-Run: .venv/bin/python benchmarks/scaling_extrapolation.py [--only digits,trec]
+Run: nice -n 10 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/scaling_extrapolation.py \
+    --only digits,fashion,ag_news,sst2,trec [--cache /tmp/curves] [--draws 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import time
 import warnings
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +32,7 @@ from sklearn.model_selection import train_test_split
 from _common import machine, print_table
 from labelwise.datasets import load_fashion_mnist, load_text_embeddings
 from labelwise.scaling import CurveFit, ExtrapolationWarning, learning_curve
+from labelwise.scaling.stack import StackedCurveFit
 
 
 def _digits() -> tuple[np.ndarray, ...]:
@@ -85,69 +92,117 @@ DATASETS = {
 }
 
 
-def run_one(name: str, seeds: int = 3) -> list[dict[str, object]]:
+FIT_ONLY: list[str] = []
+FITS = {
+    "auto (before)": lambda: CurveFit(model="auto", n_bootstrap=200),
+    "power law": lambda: CurveFit(model="power_law", n_bootstrap=200),
+    "stack (after)": lambda: StackedCurveFit(),
+}
+
+
+def measure(name: str, draws: int, seeds: int, cache: str) -> tuple[int, float, list[Any]]:
+    """(pool size, accuracy on 100%, one LearningCurve per draw), from ``cache`` if there."""
+    path = Path(cache) / f"{name.split()[0]}-{draws}x{seeds}.pkl" if cache else None
+    if path is not None and path.exists():
+        with path.open("rb") as fh:
+            return pickle.load(fh)  # type: ignore[no-any-return]
     load, make = DATASETS[name]
     Xtr, ytr, Xte, yte = load()
     n = len(ytr)
     k = len(np.unique(ytr))
-    start = time.perf_counter()
     low = max(5 * k, 0.004 * n) / n
     fracs = np.unique(np.concatenate([np.geomspace(low, 0.25, 10), [0.10]]))
-    curve = learning_curve(make(), Xtr, ytr, fracs, seeds=seeds, X_test=Xte, y_test=yte)
     full = learning_curve(make(), Xtr, ytr, [n], seeds=1, X_test=Xte, y_test=yte)
-    measured = float(full.mean[0])
-    rows = []
-    for cut in (0.10, 0.25):
-        part = curve.truncate(round(cut * n))
-        auto = CurveFit(model="auto", n_bootstrap=200).fit(part)
-        power = CurveFit(model="power_law", n_bootstrap=200).fit(part)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ExtrapolationWarning)
-            pred = float(auto.predict([n])[0])
-            lo, hi = (float(v[0]) for v in auto.predict_interval([n]))
-            p_pred = float(power.predict([n])[0])
-            p_lo, p_hi = (float(v[0]) for v in power.predict_interval([n]))
-        rows.append(
-            {
-                "data set": name,
-                "fit on": f"<= {cut:.0%} ({part.sizes[-1]:,} labels, {len(part.sizes)} sizes)",
-                "n at 100%": n,
-                "measured": measured,
-                "auto model": auto.model_,
-                "auto predicted": pred,
-                "auto interval": f"[{lo:.4f}, {hi:.4f}]",
-                "auto error (pts)": 100 * (pred - measured),
-                "inside": lo <= measured <= hi,
-                "power-law predicted": p_pred,
-                "power-law error (pts)": 100 * (p_pred - measured),
-                "power-law inside": p_lo <= measured <= p_hi,
-                "last point error (pts)": 100 * (float(part.mean[-1]) - measured),
-            }
+    # independent curves: new nested subsets for every seed of every draw
+    curves = [
+        learning_curve(
+            make(), Xtr, ytr, fracs, seeds=seeds, X_test=Xte, y_test=yte, random_state=100 + d
         )
+        for d in range(draws)
+    ]
+    out = (n, float(full.mean[0]), curves)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            pickle.dump(out, fh)
+    return out
+
+
+def run_one(name: str, draws: int, cache: str, seeds: int = 3) -> list[dict[str, object]]:
+    start = time.perf_counter()
+    n, measured, curves = measure(name, draws, seeds, cache)
+    rows = []
+    for draw, curve in enumerate(curves):
+        for cut in (0.10, 0.25):
+            part = curve.truncate(round(cut * n))
+            for method, build in FITS.items():
+                if FIT_ONLY and method not in FIT_ONLY:
+                    continue
+                fit = build().fit(part)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ExtrapolationWarning)
+                    pred = float(fit.predict([n])[0])
+                    lo, hi = (float(v[0]) for v in fit.predict_interval([n]))
+                rows.append(
+                    {
+                        "data set": name,
+                        "draw": draw,
+                        "fit on": f"<= {cut:.0%}",
+                        "labels": int(part.sizes[-1]),
+                        "method": method,
+                        "measured": measured,
+                        "predicted": pred,
+                        "error (pts)": 100 * (pred - measured),
+                        "inside": lo <= measured <= hi,
+                        "width (pts)": 100 * (hi - lo),
+                        "last point error (pts)": 100 * (float(part.mean[-1]) - measured),
+                    }
+                )
     print(f"{name}: {time.perf_counter() - start:.0f} s", flush=True)
     return rows
 
 
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per data set, cut and method: mean |error|, mean signed error, coverage, width."""
+    g = frame.groupby(["data set", "fit on", "method"], sort=False)
+    return g.agg(
+        draws=("draw", "nunique"),
+        measured=("measured", "first"),
+        mean_abs_error=("error (pts)", lambda e: float(np.abs(e).mean())),
+        mean_error=("error (pts)", "mean"),
+        inside=("inside", lambda b: f"{int(b.sum())}/{len(b)}"),
+        mean_width=("width (pts)", "mean"),
+    ).reset_index()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--fits", default="", help="comma-separated fit methods (all)")
     parser.add_argument("--only", default="", help="comma-separated data set name prefixes")
+    parser.add_argument("--draws", type=int, default=4, help="independent curves per set")
+    parser.add_argument("--save", default="", help="also write the per-draw rows to this CSV")
+    parser.add_argument("--cache", default="", help="keep the measured curves in this folder")
     args = parser.parse_args()
     names = [
         n for n in DATASETS if not args.only or any(n.startswith(p) for p in args.only.split(","))
     ]
+    FIT_ONLY.extend(m for m in args.fits.split(",") if m)
     print(machine())
-    rows = [r for name in names for r in run_one(name)]
+    rows = [r for name in names for r in run_one(name, args.draws, args.cache)]
     frame = pd.DataFrame(rows)
-    print_table(frame, "Extrapolation to 100% of the training pool")
+    if args.save:
+        frame.to_csv(args.save, index=False)
+    print_table(summarize(frame).round(3), f"Extrapolation to 100% ({args.draws} curve draws)")
     for cut in ("10%", "25%"):
         sel = frame[frame["fit on"].str.contains(cut)]
-        print(
-            f"fit on <= {cut}: auto mean |error| {sel['auto error (pts)'].abs().mean():.2f} pts, "
-            f"inside interval {int(sel['inside'].sum())}/{len(sel)}; power law mean |error| "
-            f"{sel['power-law error (pts)'].abs().mean():.2f} pts, inside "
-            f"{int(sel['power-law inside'].sum())}/{len(sel)}; last-point mean |error| "
-            f"{sel['last point error (pts)'].abs().mean():.2f} pts"
-        )
+        for method, part in sel.groupby("method", sort=False):
+            worst = part.groupby("data set")["error (pts)"].apply(lambda e: e.abs().mean()).max()
+            print(
+                f"fit on <= {cut}, {method}: mean |error| {part['error (pts)'].abs().mean():.2f}"
+                f" pts, worst set {worst:.2f}"
+                f", inside {int(part['inside'].sum())}/{len(part)}, mean width "
+                f"{part['width (pts)'].mean():.2f} pts"
+            )
 
 
 if __name__ == "__main__":

@@ -147,3 +147,57 @@ def test_scaling_all_is_in_step():
     assert {"learning_curve", "CurveFit", "noise_volume_study", "plan_budget"} <= set(
         scaling.__all__
     )
+
+
+class KnownCurve(ClassifierMixin, BaseEstimator):
+    """A classifier whose test accuracy with n training labels is ``1 - A n^-0.5 - C``.
+
+    Column 0 of X holds the true class, column 1 a uniform draw u: an item is predicted
+    right when u < the accuracy for the training size. The same u at every size makes
+    the measured curve the empirical CDF of u at that accuracy (monotone, known).
+    """
+
+    def __init__(self, A: float = 2.0, C: float = 0.05):
+        self.A = A
+        self.C = C
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.n_ = len(y)
+        return self
+
+    def predict(self, X):
+        acc = 1 - self.A * self.n_**-0.5 - self.C
+        truth = X[:, 0].astype(np.int64)
+        wrong = (truth + 1) % len(self.classes_)
+        return np.where(X[:, 1] < acc, truth, wrong)
+
+
+def known_curve_data(n=4000, k=4, seed=0):
+    gen = np.random.default_rng(seed)
+    y = gen.integers(0, k, n)
+    return np.column_stack([y, gen.random(n)]).astype(float), y
+
+
+def test_learning_curve_uses_the_estimator_it_is_given():
+    X, y = known_curve_data()
+    sizes = [100, 200, 400, 800, 1600, 3000]
+    for est in (KnownCurve(), KnownCurve):  # an estimator or a factory
+        curve = learning_curve(est, X, y, sizes, seeds=2, random_state=0)
+        truth = 1 - 2 * np.asarray(sizes) ** -0.5 - 0.05
+        assert np.abs(curve.mean - truth).max() < 0.02
+        assert curve.model == "KnownCurve()"
+    other = learning_curve(KnownCurve(C=0.2), X, y, sizes, seeds=1)
+    assert other.model == "KnownCurve(C=0.2)" and (other.mean < curve.mean - 0.1).all()
+    with pytest.raises(InputError, match="scikit-learn classifier"):
+        learning_curve("logreg", X, y, sizes)
+
+
+def test_rotated_test_folds_score_every_item_once():
+    X, y = known_curve_data(n=400, k=4, seed=1)
+    curve = learning_curve(KnownCurve(), X, y, [40, 100, 200], seeds=4, rotate_test=True)
+    # four folds of a quarter each: over the four seeds every item is scored once
+    assert curve.confusion[:, 0].sum() == 400
+    assert curve.n_available == min(400 - c.sum() for c in curve.confusion[:, 0])
+    fixed = learning_curve(KnownCurve(), X, y, [40, 100, 200], seeds=4)
+    assert fixed.confusion[:, 0].sum() == 4 * fixed.confusion[0, 0].sum()

@@ -157,3 +157,47 @@ def test_class_gains_ranks_classes_still_learning():
     assert gains["class"].tolist() == ["dog", "cat"]
     assert gains.loc[0, "gain"] > 0.01 and abs(gains.loc[1, "gain"]) < 0.002
     assert not math.isnan(gains.loc[0, "levels off at"])
+
+
+def test_a_dip_is_not_a_ceiling():
+    # the curve rises, dips 3 points at 800-1300 labels (an unstable model), then rises
+    # again: the AG News case. Fitted as measured, the dip read as a plateau.
+    truth = 1 - (2 * SIZES**-0.5 + 0.05)
+    gen = np.random.default_rng(3)
+    scores = truth - np.isin(SIZES, [800, 1300]) * 0.03 + gen.normal(0, 0.002, (5, SIZES.size))
+    fit = CurveFit(n_bootstrap=50).fit(SIZES, scores)
+    assert not fit.monotone_
+    assert 800 in set(fit.dips_["n"])  # below the score at 500 labels
+    assert "not monotone" in fit.dip_note()
+    target = float(scores.mean(axis=0)[-1]) + 0.01
+    req = fit.n_needed(target)
+    assert req.verdict in ("reachable", "uncertain") and "unreachable" not in req.reason
+    assert math.isfinite(req.low) and req.low > SIZES[-1]
+    assert "not monotone" in req.reason
+
+
+def test_a_real_plateau_is_unreachable_with_its_interval():
+    # flat at 0.80 over a 40x range of sizes, five seeds: the data do say so
+    gen = np.random.default_rng(0)
+    scores = 0.80 - 0.5 * SIZES**-1.0 + gen.normal(0, 0.002, (5, SIZES.size))
+    fit = CurveFit(n_bootstrap=50).fit(SIZES, scores)
+    req = fit.n_needed(0.9)
+    assert req.verdict == "unreachable" and not req.reachable and req.n is None
+    assert fit.monotone_
+
+
+def test_reached_target_has_a_verdict():
+    fit = CurveFit(model="power_law", n_bootstrap=20).fit(SIZES, noisy_power_curve(2.0, 0.5, 0.05))
+    req = fit.n_needed(0.8)
+    assert req.verdict == "reached" and req.n is not None and req.n <= SIZES[-1]
+    assert req.reason.startswith("already reached")
+
+
+def test_isotonic_envelope():
+    from labelwise.scaling.fit import isotonic
+
+    assert np.allclose(isotonic([0.5, 0.7, 0.6, 0.8]), [0.5, 0.65, 0.65, 0.8])
+    assert np.allclose(isotonic([0.3, 0.2, 0.1]), [0.2, 0.2, 0.2])
+    v = np.random.default_rng(1).random(30)
+    out = isotonic(v)
+    assert (np.diff(out) >= -1e-12).all() and out.sum() == pytest.approx(v.sum())

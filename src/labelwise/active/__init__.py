@@ -5,6 +5,7 @@
 - :mod:`~labelwise.active.diversity` — batches chosen for diversity (core-set, BADGE,
   score-weighted k-means++, clustered top candidates, k-means cold start).
 - :mod:`~labelwise.active.batch` — top-k and class-balanced top-k.
+- :mod:`~labelwise.active.clusters` — typical-cluster cold starts, cluster-margin batches.
 - :mod:`~labelwise.active.seals` — SEALS candidate pools over a nearest-neighbour index.
 - :mod:`~labelwise.active.learner` — :class:`ActiveLearner`: query, teach, run.
 - :mod:`~labelwise.active.stopping` — stopping rules.
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 from labelwise.active.batch import class_balanced_top_k, top_k
+from labelwise.active.clusters import cluster_margin, pool_clusters, typical_clusters
 from labelwise.active.diversity import (
     badge,
     cluster_top,
@@ -47,6 +49,7 @@ __all__ = [
     "badge",
     "bald",
     "class_balanced_top_k",
+    "cluster_margin",
     "cluster_top",
     "coreset",
     "entropy",
@@ -55,9 +58,11 @@ __all__ = [
     "least_confidence",
     "margin",
     "mean_kl",
+    "pool_clusters",
     "random_scores",
     "target_class",
     "top_k",
+    "typical_clusters",
     "vote_entropy",
     "weighted_kmeans_pp",
 ]

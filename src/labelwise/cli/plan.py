@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -12,6 +13,7 @@ from labelwise.cli._app import app
 from labelwise.cli._common import (
     check_output_option,
     console,
+    err_console,
     positive_option,
     print_frame,
     print_summary,
@@ -20,26 +22,65 @@ from labelwise.cli._common import (
 )
 from labelwise.errors import InputError, ParameterError
 
-ESTIMATORS = ("logreg", "forest")
-
-
-def _estimator(name: str, random_state: int) -> Any:
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if name == "logreg":
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    if name == "forest":
-        return RandomForestClassifier(n_estimators=100, n_jobs=1, random_state=random_state)
-    raise ParameterError(f"--estimator must be one of {', '.join(ESTIMATORS)}; got {name!r}.")
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _fmt_n(v: float | None) -> str:
     if v is None or not math.isfinite(v):
         return "no bound"
-    return f"{v:,.0f}"
+    return f"{math.ceil(v - 1e-9):,}"
+
+
+def _money(v: float) -> str:
+    return "no bound" if not math.isfinite(v) else f"{v:,.2f}"
+
+
+def _display(table: pd.DataFrame) -> pd.DataFrame:
+    """The strategy table as text: whole item counts, "no bound" or "-" instead of NaN."""
+    import pandas as pd
+
+    rows = []
+    for _, r in table.iterrows():
+        priced = r["verdict"] in ("reachable", "already reached")
+        rows.append(
+            {
+                "strategy": r["strategy"],
+                "answers/item": f"{r['answers per item']:.2f}",
+                "label acc.": f"{r['label accuracy']:.3f}",
+                "verdict": r["verdict"],
+                "items needed": _fmt_n(r["items needed"]) if priced else "-",
+                "to label": _fmt_n(r["items to label"]) if priced else "-",
+                "money": _money(r["money"]) if priced else "-",
+                "money interval": (
+                    f"{_money(r['money low'])} to {_money(r['money high'])}"
+                    if math.isfinite(r["money low"])
+                    else "-"
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _user_estimator(name: str, params: list[str], path: Path | None, seed: int) -> Any:
+    """The model the plan is for: a pickled estimator, or a named one with parameters."""
+    from labelwise.scaling.estimators import (
+        PickleWarning,
+        load_estimator,
+        make_estimator,
+        parse_params,
+    )
+
+    if path is not None:
+        if params:
+            raise ParameterError("--param applies to a named --estimator, not --estimator-file.")
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always", PickleWarning)
+            est = load_estimator(path)
+        for w in seen:
+            err_console.print(f"[bold yellow]warning:[/] {w.message}", highlight=False)
+        return est
+    return make_estimator(name, parse_params(params), random_state=seed)
 
 
 @app.command()
@@ -70,13 +111,41 @@ def plan(
     model: Annotated[
         str,
         typer.Option(
-            "--model", help="Curve: auto, power_law, arctan, logarithmic or algebraic_root."
+            "--model",
+            help="Curve: stack (families weighed by backtests on your curve), auto, "
+            "power_law, arctan, logarithmic or algebraic_root.",
         ),
-    ] = "auto",
+    ] = "stack",
     estimator: Annotated[
-        str, typer.Option("--estimator", help=f"Classifier: {', '.join(ESTIMATORS)}.")
+        str,
+        typer.Option(
+            "--estimator",
+            metavar="NAME",
+            help="The model you will train: logreg, forest, knn or linear_svm "
+            "(logreg scales features first unless --param scale=false).",
+        ),
     ] = "logreg",
-    seeds: Annotated[int, typer.Option("--seeds", help="Repeats per size.", min=1)] = 3,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            metavar="KEY=VALUE",
+            help="A parameter of the --estimator, KEY=VALUE; repeat (e.g. --param C=10).",
+        ),
+    ] = None,
+    estimator_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--estimator-file",
+            metavar="PATH",
+            help="A pickled scikit-learn estimator (your own model). Pickles run code "
+            "when loaded: give only files you trust.",
+        ),
+    ] = None,
+    seeds: Annotated[
+        int,
+        typer.Option("--seeds", help="Repeats per size, each scored on another quarter.", min=1),
+    ] = 4,
     n_sizes: Annotated[
         int, typer.Option("--sizes", help="Points on the learning curve.", min=2)
     ] = 8,
@@ -101,8 +170,9 @@ def plan(
 ) -> None:
     """Estimate the labels and money a target accuracy needs, per labeling strategy.
 
-    Fits a learning curve on the labeled rows (nested subsets, repeated), extrapolates
-    it, and prices four strategies. Example:
+    Fits a learning curve of your model (--estimator with --param, or --estimator-file)
+    on the labeled rows (nested subsets, repeated, each repeat scored on another held-out
+    quarter), extrapolates it, and prices four strategies. Example:
     labelwise plan --features X.npy --labels y.csv --target-accuracy 0.95 --cost-per-label 0.04
     """
     import numpy as np
@@ -110,9 +180,10 @@ def plan(
 
     from labelwise.io import read_features, read_labels, write_frame
     from labelwise.scaling import CurveFit, learning_curve, plan_budget
+    from labelwise.scaling.stack import StackedCurveFit
 
     def _run() -> None:
-        est = _estimator(estimator, random_state)
+        est = _user_estimator(estimator, list(param or []), estimator_file, random_state)
         ids, X = read_features(features)
         y = read_labels(labels, column=label_col, n_rows=X.shape[0], ids=ids)
         known = y.notna().to_numpy()
@@ -125,9 +196,20 @@ def plan(
         sizes = np.unique(np.geomspace(low / pool, 1.0, n_sizes).round(4))
         with progress("plan") as on_progress:
             curve = learning_curve(
-                est, Xl, yl, sizes, seeds=seeds, random_state=random_state, progress=on_progress
+                est,
+                Xl,
+                yl,
+                sizes,
+                seeds=seeds,
+                rotate_test=True,
+                random_state=random_state,
+                progress=on_progress,
             )
-        fit = CurveFit(model=model, random_state=random_state).fit(curve)
+        fit = (
+            StackedCurveFit(random_state=random_state)
+            if model == "stack"
+            else CurveFit(model=model, random_state=random_state)
+        ).fit(curve)
         budget = plan_budget(
             fit,
             target=target_accuracy,
@@ -137,22 +219,29 @@ def plan(
             target_label_accuracy=target_label_accuracy,
             noise_penalty=noise_penalty,
             al_saving=al_saving,
+            labels_in_hand=int(known.sum()),
             random_state=random_state,
         )
         req = budget.requirement
         rng = req.range
+        verdicts = {
+            "reached": f"already reached ({_fmt_n(req.n)} labels score it)",
+            "reachable": f"{_fmt_n(req.n)} (interval {_fmt_n(req.low)} to {_fmt_n(req.high)})",
+            "uncertain": f"not shown to be reachable or out of reach (from {_fmt_n(req.low)})",
+            "unreachable": "unreachable, interval included (see the note)",
+        }
         print_summary(
             {
+                "plan for model": curve.model,
                 "labeled items": int(known.sum()),
                 "classes": n_classes,
                 "curve model": fit.model_,
                 f"accuracy now (at {curve.sizes[-1]:,} labels)": float(curve.mean[-1]),
-                "curve levels off at": fit.asymptote_,
-                f"clean labels for {target_accuracy:g}": (
-                    f"{_fmt_n(req.n)} (interval {_fmt_n(req.low)} to {_fmt_n(req.high)})"
-                    if req.reachable
-                    else "unreachable"
+                "curve shape": (
+                    "rises with data" if fit.monotone_ else f"NOT monotone. {fit.dip_note()}"
                 ),
+                "curve levels off at": fit.asymptote_,
+                f"clean labels for {target_accuracy:g}": verdicts[req.verdict],
                 "range across curve models": (
                     f"{_fmt_n(rng[0])} to {_fmt_n(rng[1])}" if rng else "unreachable by all"
                 ),
@@ -165,14 +254,17 @@ def plan(
         )
         table = budget.strategies
         print_frame(
-            table.drop(columns=["items low", "items high"]),
-            title=f"Money per strategy at {cost_per_label:g} per label",
-            digits=3,
+            _display(table),
+            title=f"Money per strategy at {cost_per_label:g} per label, for {curve.model}",
         )
+        if budget.cheapest is not None:
+            cheapest = budget.cheapest
+        elif (table["verdict"] == "uncertain").any():
+            cheapest = "none shown yet (label the next round and re-plan)"
+        else:
+            cheapest = "none (the target is unreachable with this data)"
         console.print(
-            f"cheapest strategy reaching {target_accuracy:g}: "
-            f"{budget.cheapest or 'none (the target is unreachable with this data)'}",
-            highlight=False,
+            f"cheapest strategy reaching {target_accuracy:g}: {cheapest}", highlight=False
         )
         if output is not None:
             write_frame(table, output)

@@ -178,8 +178,9 @@ class BudgetPlan:
     Attributes
     ----------
     strategies : DataFrame
-        One row per strategy: answers per item, label accuracy, items needed (and
-        interval), money needed (and interval), reachable.
+        One row per strategy: answers per item, label accuracy, verdict, items needed
+        in all (whole numbers, with interval; NaN where no bound exists), items still to
+        label beyond those in hand, the money for them (and interval), reachable.
     curves : DataFrame
         ``strategy, money, accuracy``: expected model accuracy against total money.
     frontier : DataFrame
@@ -270,6 +271,7 @@ def plan_budget(
     noise_penalty: float = 0.25,
     al_saving: float = ACTIVE_LEARNING_SAVING,
     n_grid: int = 60,
+    labels_in_hand: int | None = None,
     random_state: Any = 0,
 ) -> BudgetPlan:
     """Expected model accuracy against money for each strategy, and the cheapest one.
@@ -290,10 +292,17 @@ def plan_budget(
         Model accuracy points lost per point of label error.
     al_saving : float in (0, 1]
         Share of items active learning needs (see :data:`ACTIVE_LEARNING_SAVING`).
+    labels_in_hand : int, optional
+        Labels you already hold (default: the largest size the curve was fitted on).
+        Money is priced for the items still to label only; a target the measured curve
+        already reaches prices nothing.
 
     Returns
     -------
     BudgetPlan
+        ``strategies`` has whole item counts; a bound that does not exist (the
+        pessimistic curve never reaches the target) is NaN with ``verdict`` saying why,
+        never ``inf``.
     """
     check_number(target, "target", "plan_budget", low=0, high=1, low_open=True)
     check_number(cost_per_label, "cost_per_label", "plan_budget", low=0, low_open=True)
@@ -304,6 +313,8 @@ def plan_budget(
     check_number(noise_penalty, "noise_penalty", "plan_budget", low=0)
     check_number(al_saving, "al_saving", "plan_budget", low=0, high=1, low_open=True)
     check_number(target_label_accuracy, "target_label_accuracy", "plan_budget", low=0, high=1)
+    if labels_in_hand is not None:
+        check_number(labels_in_hand, "labels_in_hand", "plan_budget", kind=int, low=0)
     if strategies is None:
         strategies = default_strategies(
             annotator_accuracy,
@@ -313,33 +324,20 @@ def plan_budget(
             random_state=random_state,
         )
     requirement = fit.n_needed(target)
+    have = fit.n_max_ if labels_in_hand is None else int(labels_in_hand)
     rows = []
     for s in strategies:
         need = target + noise_penalty * (1.0 - s.label_accuracy)
         req = fit.n_needed(need) if need <= 1.0 else None
-        price = s.labels_per_item * cost_per_label * s.item_share
-        n, low, high = math.nan, math.nan, math.nan
-        if req is not None and req.reachable and req.n is not None:
-            n, low, high = req.n, req.low, req.high
-        rows.append(
-            {
-                "strategy": s.name,
-                "answers per item": s.labels_per_item,
-                "label accuracy": s.label_accuracy,
-                "items needed": n * s.item_share,
-                "items low": low * s.item_share,
-                "items high": high * s.item_share,
-                "money": n * price,
-                "money low": low * price,
-                "money high": high * price,
-                "reachable": math.isfinite(n),
-            }
-        )
+        measured = requirement.n if requirement.verdict == "reached" else None
+        rows.append(_price(s, req, measured, have, cost_per_label))
     table = pd.DataFrame(rows)
     reached = table[table["reachable"]]
     cheapest = None if reached.empty else str(reached.sort_values("money").iloc[0]["strategy"])
-    top = float(np.nanmax(table["money"])) if not reached.empty else math.nan
-    if not math.isfinite(top):
+    # the curves price every item (from zero labels): their money axis spans the totals
+    totals = table["items needed"] * table["answers per item"] * cost_per_label
+    top = float(np.nanmax(totals)) if totals.notna().any() else math.nan
+    if not math.isfinite(top) or top <= 0:
         top = fit.n_max_ * 20 * max(s.labels_per_item for s in strategies) * cost_per_label
     money = np.geomspace(top / 200, top * 2, n_grid)
     curves = _curves(fit, strategies, money, cost_per_label, noise_penalty, 1.0 / n_classes)
@@ -358,6 +356,59 @@ def plan_budget(
             "active-learning share of items": float(al_saving),
         },
     )
+
+
+def _whole(n: float, share: float) -> float:
+    """Items for ``n`` clean-label equivalents at ``share``: a whole number, NaN for none."""
+    return float(math.ceil(n * share - 1e-9)) if math.isfinite(n) else math.nan
+
+
+def _price(
+    s: Strategy, req: DataRequirement | None, reached: float | None, have: int, cost: float
+) -> dict[str, Any]:
+    """One row of the strategy table: whole item counts, money for the items still to
+    label, and the verdict. ``reached`` is the measured size that already scores the
+    target (then nothing is priced), None otherwise."""
+    per_item = s.labels_per_item * cost
+    row: dict[str, Any] = {
+        "strategy": s.name,
+        "answers per item": s.labels_per_item,
+        "label accuracy": s.label_accuracy,
+    }
+    if reached is not None:
+        n = float(math.ceil(reached))
+        return row | {
+            "verdict": "already reached",
+            "items needed": n,
+            "items low": n,
+            "items high": n,
+            "items to label": 0.0,
+            "money": 0.0,
+            "money low": 0.0,
+            "money high": 0.0,
+            "reachable": True,
+        }
+    n = low = high = math.nan
+    verdict = "unreachable" if req is None else req.verdict
+    if req is not None:
+        low, high = req.low, req.high
+        if req.n is not None:
+            n = req.n
+    if verdict == "reached":  # this strategy's noisier labels reach it with what you hold
+        verdict = "reachable"
+    items = [_whole(v, s.item_share) for v in (n, low, high)]
+    to_label = [max(v - have, 0.0) if math.isfinite(v) else math.nan for v in items]
+    return row | {
+        "verdict": verdict,
+        "items needed": items[0],
+        "items low": items[1],
+        "items high": items[2],
+        "items to label": to_label[0],
+        "money": to_label[0] * per_item,
+        "money low": to_label[1] * per_item,
+        "money high": to_label[2] * per_item,
+        "reachable": math.isfinite(n),
+    }
 
 
 def _curves(

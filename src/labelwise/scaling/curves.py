@@ -27,6 +27,7 @@ from labelwise._validation import (
     check_same_length,
 )
 from labelwise.errors import InputError, ParameterError
+from labelwise.scaling.estimators import describe_estimator, resolve_estimator
 
 __all__ = ["METRICS", "LearningCurve", "learning_curve", "score_from_confusion"]
 
@@ -81,6 +82,8 @@ class LearningCurve:
         The metric's name (``"custom"`` for a user function).
     n_available : int
         Training items the subsets were drawn from (the data you already have).
+    model : str
+        The estimator the curve is for (``describe_estimator``), "" when unknown.
     """
 
     sizes: NDArray[np.int64]
@@ -89,6 +92,7 @@ class LearningCurve:
     classes: NDArray[Any]
     metric: str
     n_available: int
+    model: str = ""
 
     @property
     def mean(self) -> NDArray[np.float64]:
@@ -119,6 +123,7 @@ class LearningCurve:
             classes=self.classes,
             metric=f"recall[{label}]",
             n_available=self.n_available,
+            model=self.model,
         )
 
     def with_metric(self, metric: str) -> LearningCurve:
@@ -130,6 +135,7 @@ class LearningCurve:
             classes=self.classes,
             metric=metric,
             n_available=self.n_available,
+            model=self.model,
         )
 
     def truncate(self, max_size: int) -> LearningCurve:
@@ -144,6 +150,7 @@ class LearningCurve:
             classes=self.classes,
             metric=self.metric,
             n_available=self.n_available,
+            model=self.model,
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -216,6 +223,7 @@ def learning_curve(
     X_test: ArrayLike | None = None,
     y_test: ArrayLike | None = None,
     test_size: float = 0.25,
+    rotate_test: bool = False,
     random_state: Any = 0,
     progress: ProgressCallback | None = None,
 ) -> LearningCurve:
@@ -223,8 +231,9 @@ def learning_curve(
 
     Parameters
     ----------
-    estimator : scikit-learn classifier
-        Cloned for every fit; ``predict`` gives the labels scored.
+    estimator : scikit-learn classifier, or a function returning one
+        The model the curve is for (the one you will train): cloned for every fit;
+        ``predict`` gives the labels scored. Its name is kept in ``LearningCurve.model``.
     X : array, shape (n, d)
     y : array, shape (n,)
         Labels (any hashable values); mapped to codes ``0..K-1`` internally.
@@ -238,6 +247,12 @@ def learning_curve(
         per-class recall is always available through :meth:`LearningCurve.for_class`.
     X_test, y_test : arrays, optional
         The test set. Without them a stratified ``test_size`` share of ``X`` is held out.
+    rotate_test : bool
+        Without a test set: give every seed another held-out fold (``round(1 /
+        test_size)`` stratified folds, seed ``i`` scored on fold ``i``). A few hundred
+        held-out labels shift the whole curve by a point or two; rotating the fold puts
+        that noise between the seeds, where the fit's bootstrap sees it, instead of
+        into every point alike. Sizes are counted against the smallest training part.
     random_state : int, Generator or None
         Seeds the held-out split and, with an int ``seeds``, the repeats.
     progress : callable, optional
@@ -258,6 +273,7 @@ def learning_curve(
     >>> curve.scores.shape
     (2, 3)
     """
+    base = resolve_estimator(estimator, owner="learning_curve's estimator")
     Xa = check_features(X)
     ya = np.asarray(y)
     check_same_length(X=Xa, y=ya)
@@ -269,13 +285,24 @@ def learning_curve(
         seed_list = [int(s) for s in seeds]  # type: ignore[union-attr]
         if not seed_list:
             raise InputError("seeds is empty; give a count or a list of seeds.")
-    classes, Xtr, ytr, Xte, yte = train_test_codes(
-        Xa, ya, X_test, y_test, test_size=test_size, rng=rng, owner="learning_curve"
-    )
+    if rotate_test and X_test is None:
+        check_number(test_size, "test_size", "learning_curve", low=0, high=0.5, low_open=True)
+        classes, codes = np.unique(ya, return_inverse=True)
+        folds = _stratified_folds(codes, max(2, round(1 / test_size)), rng)
+        splits = [
+            (Xa[folds != f], codes[folds != f], Xa[folds == f], codes[folds == f])
+            for f in (np.arange(len(seed_list)) % (folds.max() + 1))
+        ]
+    else:
+        classes, Xtr, ytr, Xte, yte = train_test_codes(
+            Xa, ya, X_test, y_test, test_size=test_size, rng=rng, owner="learning_curve"
+        )
+        splits = [(Xtr, ytr, Xte, yte)] * len(seed_list)
     k = classes.shape[0]
     if k < 2:
         raise InputError(f"y holds a single class ({classes[0]!r}); a curve needs two or more.")
-    n_sizes = _resolve_sizes(sizes, ytr.shape[0], int(np.unique(ytr).shape[0]))
+    pool = min(sp[1].shape[0] for sp in splits)
+    n_sizes = _resolve_sizes(sizes, pool, min(int(np.unique(sp[1]).shape[0]) for sp in splits))
     if isinstance(metric, str):
         score_from_confusion(np.zeros((k, k)), metric)  # validates the name
     elif not callable(metric):
@@ -285,10 +312,11 @@ def learning_curve(
     n_fits = len(seed_list) * n_sizes.shape[0]
     report(progress, "learning curve", 0, n_fits)
     for i, seed in enumerate(seed_list):
+        Xtr, ytr, Xte, yte = splits[i]
         order = _class_covering_order(ytr, np.random.default_rng(seed))
         for j, n in enumerate(n_sizes):
             idx = order[:n]
-            model = clone(estimator)
+            model = clone(base)
             if "random_state" in model.get_params():
                 model.set_params(random_state=seed)
             model.fit(Xtr[idx], ytr[idx])
@@ -306,7 +334,8 @@ def learning_curve(
         confusion=conf,
         classes=classes,
         metric=metric if isinstance(metric, str) else "custom",
-        n_available=int(ytr.shape[0]),
+        n_available=int(pool),
+        model=describe_estimator(base),
     )
 
 
@@ -358,3 +387,16 @@ def _stratified_test_mask(
     rank = np.arange(codes.shape[0]) - np.repeat(starts, counts)
     mask[order[rank < np.repeat(take, counts)]] = True
     return mask
+
+
+def _stratified_folds(codes: NDArray[np.int64], n_folds: int, rng: np.random.Generator) -> Any:
+    """A fold number for every item, each class spread evenly over the folds."""
+    keys = rng.random(codes.shape[0])
+    order = np.lexsort((keys, codes))
+    counts = np.bincount(codes)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(codes.shape[0]) - np.repeat(starts, counts)
+    offset = np.repeat(rng.integers(0, n_folds, counts.shape[0]), counts)
+    folds = np.empty(codes.shape[0], dtype=np.int64)
+    folds[order] = (rank + offset) % n_folds
+    return folds

@@ -37,12 +37,24 @@ from labelwise.errors import InputError
 from labelwise.scaling.curves import LearningCurve
 from labelwise.scaling.models import FAMILIES, CurveFamily
 
-__all__ = ["CurveFit", "DataRequirement", "ExtrapolationWarning", "class_gains"]
+__all__ = [
+    "CurveFit",
+    "DataRequirement",
+    "ExtrapolationWarning",
+    "class_gains",
+    "curve_dips",
+    "isotonic",
+]
 
 Array = NDArray[np.float64]
 #: Points of the log-spaced grid (1/1000 to ``horizon`` times the data) the inversion scans:
 #: about 1% apart at the default horizon.
 _GRID_POINTS = 1500
+
+
+#: A target that not even the optimistic side of the interval reaches within this many
+#: times the data is unreachable (beyond, every family's guess is as good as another).
+_OPTIMISTIC_REACH = 100.0
 
 
 class ExtrapolationWarning(UserWarning):
@@ -76,6 +88,12 @@ class DataRequirement:
         Suggested cumulative label counts to collect, re-fitting after each round.
     reason : str
         A sentence for people.
+    verdict : {"reached", "reachable", "uncertain", "unreachable"}
+        ``reached``: the measured curve already scores the target. ``reachable``: the
+        point fit gets there (``n``). ``uncertain``: the point fit levels off short of
+        the target but the interval's optimistic side reaches it (from ``low`` labels),
+        so nothing shows it to be out of reach. ``unreachable``: not even the interval's
+        optimistic side reaches it within the horizon: the data say so.
     """
 
     target: float
@@ -89,6 +107,7 @@ class DataRequirement:
     by_model: dict[str, float | None] = field(default_factory=dict)
     rounds: tuple[int, ...] = ()
     reason: str = ""
+    verdict: str = "reachable"
 
     @property
     def range(self) -> tuple[float, float] | None:
@@ -99,14 +118,18 @@ class DataRequirement:
 
 
 def _fit_family(
-    fam: CurveFamily, x: Array, v: Array, starts: list[Array] | None = None
+    fam: CurveFamily,
+    x: Array,
+    v: Array,
+    starts: list[Array] | None = None,
+    tail_weight: float = 0.5,
 ) -> tuple[Array, float]:
     """Weighted least-squares parameters and cost of one family on (x, v); best of the
     starts. The spread of a score over training draws shrinks roughly like 1/sqrt(n), so
     residuals are weighted by sqrt(n): the large sizes, which decide the extrapolation,
     are not drowned by the noisy small ones."""
     lo, hi = np.asarray(fam.lower), np.asarray(fam.upper)
-    w = np.sqrt(x / x.max())
+    w = (x / x.max()) ** tail_weight
     best, best_cost = None, np.inf
     for s in starts if starts is not None else fam.starts(x, v):
         s0 = np.clip(s, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
@@ -154,6 +177,12 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         The chosen family's largest held-out extrapolation error (NaN if untested).
     n_max_ : int
         The largest fitted size.
+    monotone_ : bool
+        False when a larger size scored below a smaller one beyond the seed noise.
+    dips_ : DataFrame
+        Those sizes (:func:`curve_dips`); the fit uses the curve's rising envelope
+        (:func:`isotonic`) and widens the interval by the deepest dip, so a dip is never
+        read as a ceiling.
 
     Examples
     --------
@@ -210,7 +239,12 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         self.sizes_ = n
         self.scores_ = s
         x = n / self.n_max_
-        v = s.mean(axis=0)
+        self.dips_ = curve_dips(n, s)
+        self.monotone_ = bool(self.dips_.empty)
+        self.dip_ = float(self.dips_["drop"].max()) if not self.monotone_ else 0.0
+        # a learning curve rises with data in expectation; a dip is noise or the model's
+        # own instability, never a ceiling: fit the rising envelope (pool-adjacent-violators)
+        v = isotonic(s.mean(axis=0))
         self.selection_ = self._select(x, v)
         self.model_ = self.model if self.model != "auto" else self._choose(self.selection_)
         self.candidates_ = {f: _fit_family(FAMILIES[f], x, v)[0] for f in self._families()}
@@ -316,7 +350,7 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
             resid = s[0] - fam.fn(x, theta)
             curves = fam.fn(x, theta)[None, :] + rng.choice(resid, size=(b, k))
         for i in range(b):
-            out[i], _ = _fit_family(fam, x, curves[i], starts=[theta])
+            out[i], _ = _fit_family(fam, x, isotonic(curves[i]), starts=[theta])
         return out
 
     def _named_params(self, theta: Array) -> dict[str, float]:
@@ -339,10 +373,12 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
     def _margin(self, n: Array) -> Array:
         """The model-error margin at ``n``: zero inside the data, the held-out error at
         the held-out extrapolation distance, growing with log(n / n_max)."""
+        # a curve that dipped by d inside the data can be off by d beyond it as well
+        dip = np.where(n > self.n_max_, self.dip_, 0.0)
         if not np.isfinite(self.holdout_error_) or not self.holdout_ratio_ > 1:
-            return np.zeros_like(n)
+            return dip
         reach = np.log(np.maximum(n / self.n_max_, 1.0)) / np.log(self.holdout_ratio_)
-        return self.holdout_error_ * reach
+        return self.holdout_error_ * reach + dip
 
     def predict(self, n: ArrayLike) -> Array:
         """The fitted score at ``n`` labels (clipped to [0, 1]).
@@ -372,9 +408,14 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         # model uncertainty: every family that extrapolated the held-out sizes about as
         # well as the chosen one is inside the interval (Mahmood et al.'s lesson)
         for f in self._plausible_families():
-            pred = np.clip(FAMILIES[f].fn(n / self.n_max_, self.candidates_[f]), 0, 1)
+            pred = self._family_values(f, n)
             lo, hi = np.minimum(lo, pred), np.maximum(hi, pred)
         return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
+
+    def _family_values(self, name: str, n: Array) -> Array:
+        """One fitted family's score at ``n`` (clipped to [0, 1])."""
+        with np.errstate(all="ignore"):
+            return np.clip(FAMILIES[name].fn(n / self.n_max_, self.candidates_[name]), 0, 1)
 
     def predict_interval(self, n: ArrayLike) -> tuple[Array, Array]:
         """(low, high) of the score at ``n``: bootstrap quantiles widened by the
@@ -408,7 +449,7 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         by_model: dict[str, float | None] = {}
         plausible = self._plausible_families()
         for f in plausible:
-            vals = np.clip(FAMILIES[f].fn(grid / self.n_max_, self.candidates_[f]), 0, 1)
+            vals = self._family_values(f, grid)
             hit = self._first_reaching(grid, vals, target)
             by_model[f] = hit if math.isfinite(hit) else None
         asym = self.asymptote_
@@ -417,19 +458,41 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         if target <= current and not math.isfinite(n_point):
             # measured to be reached even where the fitted curve falls short of it
             n_point = float(self.sizes_[np.flatnonzero(means >= target)[0]])
+        shape = "" if self.monotone_ else f" {self.dip_note()}"
         if target <= current:
+            verdict = "reached"
             reason = f"already reached: the curve scores {current:.3f} at {self.n_max_} labels."
-        elif not math.isfinite(n_point):
+        elif not math.isfinite(n_point) and low <= _OPTIMISTIC_REACH * self.n_max_:
+            verdict = "uncertain"
+            short = (
+                f"levels off at {asym:.3f} < {target:.3f}"
+                if asym < target
+                else f"needs more than {self.horizon:g}x the data"
+            )
             reason = (
-                f"unreachable: the {self.model_} curve levels off at {asym:.3f} < {target:.3f}."
+                f"not shown to be out of reach: the {self.model_} point fit {short}, "
+                "but the interval reaches it from about "
+                f"{math.ceil(low):,} labels ({low / self.n_max_:.1f}x the data); collect in rounds "
+                f"and re-fit.{shape}"
+            )
+        elif not math.isfinite(n_point):
+            verdict = "unreachable"
+            low = math.inf
+            reason = (
+                f"unreachable: the {self.model_} curve levels off at {asym:.3f} < {target:.3f}, "
+                "and the optimistic side of its interval does not reach it within "
+                f"{_OPTIMISTIC_REACH:g}x the data."
                 if asym < target
                 else f"unreachable within {self.horizon:g}x the data "
                 f"({self.horizon * self.n_max_:,.0f} labels); the fit says nothing that far out."
-            )
+            ) + shape
         else:
+            verdict = "reachable"
             reason = (
-                f"about {n_point:,.0f} labels ({n_point / self.n_max_:.1f}x the data); "
-                f"interval {low:,.0f} to {'no bound' if math.isinf(high) else f'{high:,.0f}'}."
+                f"about {math.ceil(n_point):,} labels ({n_point / self.n_max_:.1f}x the data); "
+                f"interval {math.ceil(low):,} to "
+                f"{'no bound' if math.isinf(high) else f'{math.ceil(high):,}'}."
+                f"{shape}"
             )
         reachable = math.isfinite(n_point)
         return DataRequirement(
@@ -442,8 +505,28 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
             asymptote=asym,
             n_current=self.n_max_,
             by_model=by_model,
-            rounds=self._rounds(n_point, by_model) if reachable else (),
+            rounds=(
+                self._rounds(n_point, by_model)
+                if reachable
+                else self._rounds(low, {})
+                if verdict == "uncertain"
+                else ()
+            ),
             reason=reason,
+            verdict=verdict,
+        )
+
+    def dip_note(self) -> str:
+        """A sentence on where the measured curve fell (empty for a monotone curve)."""
+        check_is_fitted(self, "theta_")
+        if self.monotone_:
+            return ""
+        worst = self.dips_.sort_values("drop").iloc[-1]
+        return (
+            f"The measured curve is not monotone: {len(self.dips_)} size(s) score below a "
+            f"smaller one (worst {worst['score']:.3f} at {int(worst['n']):,} labels after "
+            f"{worst['before']:.3f}); it is fitted as a rising envelope, and the dip widens "
+            "the interval."
         )
 
     def _plausible_families(self) -> list[str]:
@@ -473,6 +556,60 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
                 break
             nxt = min(cur * 4, goal)
         return tuple(out)
+
+
+def isotonic(values: ArrayLike) -> Array:
+    """The non-decreasing sequence closest to ``values`` in least squares (pool adjacent
+    violators, equal weights): a learning curve's rising envelope."""
+    blocks: list[list[float]] = []  # [mean, count]
+    for val in np.asarray(values, dtype=np.float64):
+        blocks.append([float(val), 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            m2, c2 = blocks.pop()
+            m1, c1 = blocks.pop()
+            blocks.append([(m1 * c1 + m2 * c2) / (c1 + c2), c1 + c2])
+    return np.concatenate([np.full(int(c), m) for m, c in blocks])
+
+
+def curve_dips(sizes: ArrayLike, scores: ArrayLike, *, min_drop: float = 0.002) -> pd.DataFrame:
+    """Sizes whose mean score is below a smaller size's by more than the noise.
+
+    Parameters
+    ----------
+    sizes : array, shape (n_sizes,), increasing
+    scores : array, shape (n_seeds, n_sizes)
+    min_drop : float
+        Drops smaller than this are never reported.
+
+    Returns
+    -------
+    DataFrame
+        One row per dip: ``n``, ``score``, ``before`` (the best earlier mean score),
+        ``n_before`` and ``drop``. A drop counts when it exceeds twice the standard error
+        of the difference (seed spread / sqrt(seeds); with one seed, 0.01).
+    """
+    n = np.asarray(sizes)
+    s = np.atleast_2d(np.asarray(scores, dtype=np.float64))
+    mean = s.mean(axis=0)
+    if s.shape[0] > 1:
+        se = s.std(axis=0, ddof=1) / np.sqrt(s.shape[0])
+    else:
+        se = np.full(mean.shape, 0.005)
+    rows = []
+    for j in range(1, mean.shape[0]):
+        i = int(np.argmax(mean[:j]))
+        drop = float(mean[i] - mean[j])
+        if drop > max(min_drop, 2.0 * math.hypot(se[i], se[j])):
+            rows.append(
+                {
+                    "n": int(n[j]),
+                    "score": float(mean[j]),
+                    "before": float(mean[i]),
+                    "n_before": int(n[i]),
+                    "drop": drop,
+                }
+            )
+    return pd.DataFrame(rows, columns=["n", "score", "before", "n_before", "drop"])
 
 
 def class_gains(curve: LearningCurve, *, factor: float = 2.0) -> pd.DataFrame:
