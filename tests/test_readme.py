@@ -22,6 +22,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from labelwise.cli import app
 README = Path(__file__).resolve().parents[1] / "README.md"
 SKIP_MARK = "<!-- readme-test: skip -->"
 LONG_RUNNING = ("serve",)  # labelwise commands that run until stopped
-SHELL_OK = ("printf", "echo", "head", "tail", "cat", "ls", "wc", "cut", "sort", "grep")
+SHELL_OK = ("printf", "echo", "head", "tail", "cat", "ls", "wc", "cut", "sort", "grep", "python")
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,12 @@ def session(tmp_path_factory):
 
 def _run_console(block: Block) -> None:
     runner = CliRunner()
-    lines = block.text.splitlines()
+    lines = []  # a command continued with a trailing backslash is one line
+    for raw in block.text.splitlines():
+        if lines and lines[-1].startswith("$ ") and lines[-1].endswith("\\"):
+            lines[-1] = lines[-1][:-1] + " " + raw.strip()
+        else:
+            lines.append(raw)
     for k, line in enumerate(lines):
         if not line.startswith("$ "):
             continue
@@ -93,7 +99,7 @@ def _run_console(block: Block) -> None:
         expect_error = shown.startswith("error:") and (
             k + 1 < len(lines) and not lines[k + 1].startswith("$ ")
         )
-        words = shlex.split(command)
+        words = shlex.split(command, comments=True)
         if command.startswith("labelwise ") and words[1] in LONG_RUNNING:
             continue
         if not command.startswith("labelwise ") and words[0] not in SHELL_OK:
@@ -105,6 +111,8 @@ def _run_console(block: Block) -> None:
             if res.exception is not None and not isinstance(res.exception, SystemExit):
                 raise res.exception
         else:
+            if words[0] == "python":  # the reader's python is the one labelwise is installed in
+                command = shlex.quote(sys.executable) + command[len("python") :]
             done = subprocess.run(["bash", "-c", command], capture_output=True, text=True)
             output, code = done.stdout + done.stderr, done.returncode
         where = f"README line {block.line + k}: {command}"
