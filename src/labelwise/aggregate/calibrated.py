@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sklearn.base import clone
 
 from labelwise._validation import check_number
 from labelwise.aggregate._base import BaseAggregator, clamp_gold, expected_accuracy
@@ -123,6 +122,8 @@ class CalibratedAggregator(BaseAggregator):
             )
 
     def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
+        from sklearn.base import clone  # here, so that importing labelwise.aggregate stays light
+
         from labelwise.aggregate.dawid_skene import DawidSkene
 
         if hasattr(self, "label_codes_"):  # a refit: labels come from this fit's posterior
@@ -158,6 +159,8 @@ class CalibratedAggregator(BaseAggregator):
     ) -> Tempering:
         """τ and ε from gold items the fit did not see: the gold is split in two, each
         half read off a fit that clamps the other half (as the final fit clamps all)."""
+        from sklearn.base import clone
+
         known = np.flatnonzero(gold >= 0)
         half = np.random.default_rng(0).permutation(known.size) % 2
         lp_rows, ll_rows, y_rows = [], [], []

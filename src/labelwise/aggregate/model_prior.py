@@ -20,13 +20,20 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
 
 from labelwise._validation import check_features, check_number, check_proba
 from labelwise._weights import weight_kwargs
 from labelwise.annotations import Annotations
 from labelwise.errors import InputError
+
+
+def clone(estimator: Any) -> Any:
+    """scikit-learn's ``clone``, imported on first use so that importing
+    :mod:`labelwise.aggregate` does not load scikit-learn (about 1 s)."""
+    from sklearn.base import clone as sk_clone
+
+    return sk_clone(estimator)
+
 
 __all__ = ["ModelPriorFit", "fit_with_model", "out_of_fold_proba"]
 
@@ -95,6 +102,8 @@ def out_of_fold_proba(
     out = np.full((n, k), 1.0 / k)
     if folds < 2:
         return out
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     for tr, te in splitter.split(Xa, hard):
         model = (
