@@ -111,7 +111,7 @@ def test_tempering_recovers_a_known_overclaim() -> None:
     assert fit_tempering(np.zeros(k), true_ll, truth=few, method="gold") == Tempering()
 
 
-def test_calibrated_aggregator_on_rte_with_gold() -> None:
+def test_calibrated_aggregator_on_rte_with_gold(shared_data) -> None:
     """RTE: Dawid-Skene claims 0.99 where 0.93 is right; calibrated on gold it does
     not (scored on gold it never saw)."""
     crowd = load_crowd("rte")
@@ -166,7 +166,7 @@ def test_campaign_state_calibrates_from_gold_answers() -> None:
         CampaignState(n, w, k, max_answers=2, calibrate="x")
 
 
-def test_consensus_quality_calibrated_on_gold_means_what_it_says() -> None:
+def test_consensus_quality_calibrated_on_gold_means_what_it_says(shared_data) -> None:
     from labelwise.curate import consensus_quality
 
     crowd = load_crowd("labelme")

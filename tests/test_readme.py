@@ -126,7 +126,8 @@ def _run_console(block: Block) -> None:
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"{b.lang}-line{b.line}" for b in BLOCKS])
 def test_readme_block(block, session, monkeypatch):
-    if "../shared/data" in block.text and not session["data"]:
+    reads_real_data = ("../shared/data", "load_crowd(", "--crowd ", "--testbed ")
+    if any(k in block.text for k in reads_real_data) and not session["data"]:
         pytest.skip("needs the real data folder ../shared/data")
     if block.lang == "python":
         imported = re.findall(r"^\s*(?:>>> )?(?:from|import) (\w+)", block.text, re.M)

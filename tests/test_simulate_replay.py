@@ -89,7 +89,7 @@ def test_fixed_overlap_replay_reproduces_majority_vote_of_all_answers() -> None:
     assert oracle.n_used == 0  # the campaign replays a copy
 
 
-def test_replay_on_real_crowd_exhausts_and_scores_only_known_items() -> None:
+def test_replay_on_real_crowd_exhausts_and_scores_only_known_items(shared_data) -> None:
     crowd = load_crowd("web")
     oracle = ReplayOracle(crowd.annotations, random_state=0)
     truth = crowd.truth.astype(np.int64)
