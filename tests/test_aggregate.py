@@ -262,3 +262,16 @@ def test_spammer_confusion_is_flat_after_fit():
     ann = simulate_annotations(truth, confs, per_item=4, random_state=0)
     ds = DawidSkene().fit(ann)
     np.testing.assert_allclose(ds.confusion_[3], spammer_confusion(k), atol=0.06)
+
+
+@pytest.mark.parametrize("name", sorted(METHODS))
+def test_refit_on_other_data_gives_a_fresh_fit(name):
+    """A fitted aggregator fitted again on other answers forgets the first fit (labels
+    chosen by a tie-break in the first fit once survived into the second)."""
+    first, _ = make_crowd(n_items=60, seed=1)
+    second, _ = make_crowd(n_items=90, seed=2)
+    model = make_aggregator(name).fit(first)
+    model.fit(second)
+    fresh = make_aggregator(name).fit(second)
+    np.testing.assert_array_equal(model.label_codes_, fresh.label_codes_)
+    assert model.labels_.shape == (90,)

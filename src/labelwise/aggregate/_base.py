@@ -86,6 +86,9 @@ class BaseAggregator(LightEstimator, ABC):
             raise InputError(f"{type(self).__name__}.fit got no annotations to aggregate.")
         gold_codes = annotations.encode_gold(gold)
         self._item_prior = self._check_item_prior(prior, annotations)
+        # a refit starts clean: labels left by an earlier fit of this object must not
+        # survive into this one (``_finish`` keeps labels a subclass's ``_fit`` chose)
+        self.__dict__.pop("label_codes_", None)
         self.items_ = annotations.item_ids
         self.workers_ = annotations.worker_ids
         self.classes_ = annotations.classes
