@@ -72,7 +72,7 @@ def consensus_version(
     Version or None
     """
     from labelwise.service.transfer import consensus_method
-    from labelwise.versions import create_version, list_versions, load_version
+    from labelwise.versions import VersionError, list_versions, load_version
 
     root = versions_root(svc, project)
     if root is None:
@@ -89,20 +89,40 @@ def consensus_version(
                 return latest
         cols = [c for c in ("item", "worker", "label", "created_at", "seq", "source")
                 if c in answers.columns]  # fmt: skip
-        return create_version(
-            root,
-            consensus[["item", "label", "confidence"]],
-            annotations=answers[cols],
-            aggregation={
-                "method": method,
-                "params": {
-                    "routing": p.policy,
-                    "overlap": int(p.overlap),
-                    "classes": [str(c) for c in p.classes],
-                    "n_answers": len(answers),
-                    "answers": digest,
-                },
+        for attempt in range(3):  # another server process may take the name vN first
+            try:
+                return _create(root, project, p, method, digest, consensus, answers[cols])
+            except (OSError, VersionError):
+                if attempt == 2:
+                    raise
+    return None  # pragma: no cover - the loop returns or raises
+
+
+def _create(
+    root: Path,
+    project: str,
+    p: Any,
+    method: str,
+    digest: str,
+    consensus: pd.DataFrame,
+    answers: pd.DataFrame,
+) -> Any:
+    from labelwise.versions import create_version
+
+    return create_version(
+        root,
+        consensus[["item", "label", "confidence"]],
+        annotations=answers,
+        aggregation={
+            "method": method,
+            "params": {
+                "routing": p.policy,
+                "overlap": int(p.overlap),
+                "classes": [str(c) for c in p.classes],
+                "n_answers": len(answers),
+                "answers": digest,
             },
-            message=f"service export of project {project!r}: {len(consensus)} items, "
-            f"{len(answers)} answers",
-        )
+        },
+        message=f"service export of project {project!r}: {len(consensus)} items, "
+        f"{len(answers)} answers",
+    )
