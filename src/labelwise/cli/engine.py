@@ -36,10 +36,18 @@ def _estimator(name: str) -> Any:
 
 
 def _inputs(cfg: dict[str, Any]) -> tuple[Any, ...]:
-    """Rebuild pool, held-out set and oracle from the saved inputs (run and resume)."""
-    from labelwise.io import read_features, read_labels
+    """Rebuild pool, held-out set and oracle from the saved inputs (run and resume):
+    ``(X_pool, oracle, X_test, y_test, classes, pool rows, pool ids)``."""
+    from labelwise.io import read_features
 
     ids, X = read_features(cfg["features"])
+    parts = _pool_inputs(cfg, ids, X)
+    return (*parts, np.asarray(ids, dtype=object)[parts[5]])
+
+
+def _pool_inputs(cfg: dict[str, Any], ids: Any, X: Any) -> tuple[Any, ...]:
+    from labelwise.io import read_labels
+
     raw = read_labels(cfg["labels"], n_rows=X.shape[0])
     if cfg["oracle"] == "replay":
         return _replay_inputs(cfg, ids, X, raw)
@@ -156,6 +164,16 @@ def _finish(result: Any, out: Path, classes: Any, pool: Any) -> None:
         f"(resume with: labelwise engine resume {out})",
         highlight=False,
     )
+    if result.version is not None:
+        root, name = result.version.parent, result.version.name
+        rounds = sorted(p.name for p in root.glob("round-*") if p.is_dir())
+        console.print(f"dataset version {name}: {result.version}", highlight=False)
+        if len(rounds) > 1:
+            console.print(
+                f"what the last round changed: labelwise version diff {rounds[-2]} {name} "
+                f"--root {root}",
+                highlight=False,
+            )
 
 
 def _engine_config(cfg: dict[str, Any]) -> Any:
@@ -248,7 +266,7 @@ def run(
             "cost_per_answer": cost_per_answer, "test_size": test_size, "seed": seed,
             "estimator": estimator,
         }  # fmt: skip
-        Xp, orc, Xt, yt, classes, pool = _inputs(cfg)
+        Xp, orc, Xt, yt, classes, pool, pool_ids = _inputs(cfg)
         console.print(
             f"pool {Xp.shape[0]} items, held out {Xt.shape[0]}, {len(classes)} classes, "
             f"oracle: {orc.kind}, budget {budget:,.2f}, target {target_accuracy}",
@@ -256,7 +274,7 @@ def run(
         )
         res = DataEngine(est, ecfg).run(
             Xp, orc, X_test=Xt, y_test=yt, directory=out, extra_config={"cli": cfg},
-            on_round=_progress,
+            on_round=_progress, item_ids=pool_ids, class_names=classes,
         )  # fmt: skip
         _finish(res, out, classes, pool)
 
@@ -283,7 +301,7 @@ def resume(
                 "DataEngine.resume(directory, X, oracle, ...)."
             )
         cfg = saved["cli"]
-        Xp, orc, Xt, yt, classes, pool = _inputs(cfg)
+        Xp, orc, Xt, yt, classes, pool, _ids = _inputs(cfg)
         res = DataEngine(_estimator(cfg["estimator"]), _engine_config(saved)).resume(
             directory, Xp, orc, X_test=Xt, y_test=yt, on_round=_progress
         )

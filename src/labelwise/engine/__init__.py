@@ -11,7 +11,8 @@ audit sends contradicted labels back, and the learning curve
 - :mod:`~labelwise.engine.oracles`: where answers come from (a label array, a
   simulated crowd, a replayed real annotation file, the labeling service);
 - :mod:`~labelwise.engine.ledger`: every answer with its cost, round and annotator;
-- :mod:`~labelwise.engine.store`: the per-round state, saved atomically, for resume.
+- :mod:`~labelwise.engine.store`: the per-round state, saved atomically, for resume;
+- :mod:`~labelwise.engine.versioning`: a dataset version per round (``versions/round-NNNN``).
 """
 
 from __future__ import annotations

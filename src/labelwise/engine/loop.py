@@ -23,7 +23,10 @@ Each round:
 
 Every answer goes into the :class:`~labelwise.engine.ledger.Ledger`; the state is
 saved after every round (:mod:`labelwise.engine.store`) and a killed run resumes
-with :meth:`DataEngine.resume`. Randomness is drawn per round from
+with :meth:`DataEngine.resume`. A run with a directory also leaves a dataset
+version per round (:mod:`labelwise.engine.versioning`): the labels, their
+confidence, the answers behind them and the audit's decisions, which ``labelwise
+version diff`` compares round against round. Randomness is drawn per round from
 ``(random_state, round)``, so a resumed run buys exactly what an uninterrupted
 one would.
 """
@@ -201,6 +204,9 @@ class EngineResult:
         The oracle's kind: every figure comes from it.
     message : str
         The decision in a sentence (with the forecast and its interval).
+    version : Path or None
+        The dataset version of the last round (``<directory>/versions/round-NNNN``;
+        None for a run without a directory).
     """
 
     history: pd.DataFrame
@@ -210,6 +216,7 @@ class EngineResult:
     stop_reason: str
     oracle: str
     message: str
+    version: Path | None = None
 
     @property
     def money(self) -> float:
@@ -281,13 +288,18 @@ class DataEngine:
         directory: str | Path | None = None,
         extra_config: dict[str, Any] | None = None,
         on_round: Callable[[dict[str, Any]], None] | None = None,
+        item_ids: ArrayLike | None = None,
+        class_names: ArrayLike | None = None,
     ) -> EngineResult:
         """Run rounds until a decision stops the engine; return the run.
 
         ``directory`` (optional) receives the state after every round, the ledger,
-        labels, history and model; ``extra_config`` is stored beside the settings
-        (the CLI keeps its inputs there for ``resume``); ``on_round(row)`` is called
-        with each round's history row once it is saved (progress display).
+        labels, history and model, and a dataset version per round under
+        ``directory/versions`` (named by ``item_ids``, one per pool row, and
+        ``class_names``, one per class code; default: the codes);
+        ``extra_config`` is stored beside the settings (the CLI keeps its inputs
+        there for ``resume``); ``on_round(row)`` is called with each round's history
+        row once it is saved (progress display).
         """
         self._on_round = on_round
         cfg = self.config
@@ -311,10 +323,13 @@ class DataEngine:
                 )
             self._dir.mkdir(parents=True, exist_ok=True)
             payload = {"engine": asdict(cfg), "oracle": oracle.kind, **(extra_config or {})}
+            payload["version_names"] = self._version_names(item_ids, class_names)
             atomic_write(self._dir / "config.json", json.dumps(payload, indent=1).encode())
         self._ledger = Ledger()
         self._state = _RunState()
         self._proba: NDArray[np.float64] | None = None
+        if self._dir is None:
+            self._version_names(item_ids, class_names)
         self._new_learner()
         return self._loop()
 
@@ -339,6 +354,7 @@ class DataEngine:
         self._setup(X, oracle, X_test, y_test)
         self._dir = Path(directory)
         r, state, ledger, proba = load_round(self._dir)
+        self._read_version_names()
         if len(ledger) and (ledger.item.max() >= self._n or ledger.label.max() >= self._k):
             raise InputError(
                 f"the ledger in {str(directory)!r} does not fit this pool ({self._n} items, "
@@ -384,6 +400,30 @@ class DataEngine:
         if self._Xt.shape[1] != self._X.shape[1]:
             raise InputError(f"X_test has {self._Xt.shape[1]} features; X has {self._X.shape[1]}.")
 
+    def _version_names(self, item_ids: ArrayLike | None, classes: ArrayLike | None) -> Any:
+        names: dict[str, list[str] | None] = {"items": None, "classes": None}
+        for key, given, size in (("items", item_ids, self._n), ("classes", classes, self._k)):
+            if given is None:
+                continue
+            arr = [str(v) for v in np.asarray(given, dtype=object).ravel()]
+            if len(arr) != size:
+                raise InputError(
+                    f"{'item_ids' if key == 'items' else 'class_names'} has {len(arr)} "
+                    f"names; the run has {size} {'pool rows' if key == 'items' else 'classes'}."
+                )
+            names[key] = arr
+        self._names = names
+        return names
+
+    def _read_version_names(self) -> None:
+        import json
+
+        assert self._dir is not None
+        path = self._dir / "config.json"
+        saved = json.loads(path.read_text()) if path.exists() else {}
+        names = saved.get("version_names") or {}
+        self._names = {"items": names.get("items"), "classes": names.get("classes")}
+
     def _new_learner(self) -> None:
         cfg = self.config
         seals = SEALS(k=20) if self._n > cfg.seals_above else None
@@ -409,6 +449,7 @@ class DataEngine:
 
     def _one_round(self, r: int) -> None:
         cfg, st = self.config, self._state
+        self._reasked = list(st.audit)
         new = self._select(r)
         self._route(r, new, np.asarray(st.audit, dtype=np.int64))
         items, post = self._aggregate()
@@ -545,9 +586,11 @@ class DataEngine:
             prior = self._proba[items]
         n_workers = max(np.unique(led.worker).size, 1)
         thin = len(led) / n_workers < 2 * self._k  # too few answers per annotator for EM
+        self._agg_used = cfg.aggregator
         if cfg.aggregator not in ("mv", "wmv") and (
             self._oracle.known_confusions is not None or per_item.max(initial=0) < 2 or thin
         ):
+            self._agg_used = "campaign posterior"
             # skills known, or too few answers to estimate them by maximum likelihood
             # (an EM on a few answers per annotator can swap classes): the campaign's
             # posterior decides, whose confusions have a Dirichlet prior toward
@@ -678,6 +721,7 @@ class DataEngine:
         if self._dir is None:
             return
         st = self._state
+        self._version = self._write_version(r)
         state = {
             "round": r, "audit": st.audit, "history": st.history, "stop_reason": st.stop_reason,
             "message": st.message, "train_items": items.tolist(),
@@ -685,6 +729,35 @@ class DataEngine:
         }  # fmt: skip
         save_round(self._dir, r, state, self._ledger, self._proba, labels=self._labels,
                    history=pd.DataFrame(st.history), model=self._model())  # fmt: skip
+
+    def _write_version(self, r: int) -> Path:
+        """The round's dataset version (written before the round is committed)."""
+        from labelwise.engine.versioning import write_round_version
+
+        assert self._dir is not None
+        cfg = self.config
+        params = {
+            "aggregator": cfg.aggregator, "model_prior": cfg.model_prior,
+            "routing": cfg.routing, "overlap": cfg.overlap, "confidence": cfg.confidence,
+            "max_answers": cfg.max_answers, "audit_threshold": cfg.audit_threshold,
+            "oracle": self._oracle.kind,
+        }  # fmt: skip
+        return write_round_version(
+            self._dir, r, self._labels, self._ledger, audit=self._state.audit,
+            reasked=getattr(self, "_reasked", []),
+            aggregation={"method": getattr(self, "_agg_used", cfg.aggregator), "params": params},
+            decision=self._state.stop_reason, selected_by=self._selected_by(r),
+            item_ids=self._names["items"],
+            class_names=self._names["classes"],
+        )  # fmt: skip
+
+    def _selected_by(self, r: int) -> str:
+        strategy = self.config.strategy
+        if strategy == "random":
+            return "a uniform random draw"
+        if r == 1:
+            return "a diverse k-means cold start"
+        return f"{strategy} active learning"
 
     def _model(self) -> Any:
         return self._learner.estimator_ if self._learner.is_trained_ else None
@@ -697,8 +770,16 @@ class DataEngine:
         return EngineResult(
             history=pd.DataFrame(st.history), ledger=self._ledger, labels=labels,
             model=self._model(), stop_reason=st.stop_reason, oracle=self._oracle.kind,
-            message=st.message,
+            message=st.message, version=self._last_version(),
         )  # fmt: skip
+
+    def _last_version(self) -> Path | None:
+        from labelwise.engine.versioning import round_version_name
+
+        if self._dir is None or self._state.round == 0:
+            return None
+        path = self._dir / "versions" / round_version_name(self._state.round)
+        return path if (path / "manifest.json").is_file() else None
 
 
 def _fmt(x: float) -> str:

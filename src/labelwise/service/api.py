@@ -39,6 +39,7 @@ from labelwise.service.transfer import (
     import_answers,
     import_label_studio,
 )
+from labelwise.service.versioning import consensus_version
 from labelwise.service.worker import ModelWorker
 
 __all__ = ["MAX_BODY", "MAX_IMPORT_BODY", "create_app"]
@@ -376,12 +377,18 @@ def create_app(
         if fmt not in FORMATS:
             raise NotFound(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
         svc.project_id(name)
-        frame = answers_frame(svc, name) if what == "answers" else consensus_frame(svc, name)
-        return Response(
-            frame_bytes(frame, fmt),
-            media_type=FORMATS[fmt],
-            headers={"Content-Disposition": f'attachment; filename="{name}-{what}.{fmt}"'},
-        )
+        frame = answers_frame(svc, name)
+        headers = {"Content-Disposition": f'attachment; filename="{name}-{what}.{fmt}"'}
+        if what == "consensus":
+            # each consensus export is a dataset version (labels, answers, method)
+            answers_ = frame
+            frame = consensus_frame(svc, name, answers_)
+            version = consensus_version(svc, name, frame, answers_) if len(frame) else None
+            if version is not None:
+                headers["X-Labelwise-Version"] = version.name
+                headers["X-Labelwise-Version-Path"] = str(version.path)
+                headers["X-Labelwise-Version-Sha256"] = version.manifest_sha256
+        return Response(frame_bytes(frame, fmt), media_type=FORMATS[fmt], headers=headers)
 
     return app
 

@@ -93,10 +93,13 @@ def consensus_method(policy: str) -> str:
     return "mv" if policy == "fixed" else "ds"
 
 
-def consensus_frame(svc: LabelService, project: str) -> pd.DataFrame:
-    """``labelwise aggregate`` on the answers export (classes declared)."""
+def consensus_frame(
+    svc: LabelService, project: str, answers: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """``labelwise aggregate`` on the answers export (classes declared); ``answers``:
+    that export when the caller has read it already."""
     p = svc.project(project)
-    frame = answers_frame(svc, project)
+    frame = answers_frame(svc, project) if answers is None else answers
     if frame.empty:
         return pd.DataFrame(columns=["item", "label", "confidence", "n_annotations", "agreement"])
     ann = Annotations.from_frame(frame, classes=list(p.classes))

@@ -60,6 +60,7 @@
     a.href = URL.createObjectURL(b);
     a.download = name + "-" + what;
     document.body.appendChild(a); a.click(); a.remove();
+    if (b.version) $("message").textContent = "consensus exported as dataset version " + b.version + " (labelwise version show " + b.version + " --root <project folder>/versions/" + name + ")";
   }
 
   document.querySelectorAll("[data-export]").forEach(function (b) {

@@ -24,7 +24,9 @@ window.lw = (function () {
   async function blob(path) {
     const r = await fetch(path, { headers: { Authorization: "Bearer " + token } });
     if (!r.ok) throw new Error(r.status + " " + r.statusText);
-    return r.blob();
+    const b = await r.blob();
+    b.version = r.headers.get("X-Labelwise-Version");  // a consensus export's version
+    return b;
   }
   function el(tag, text, cls) {
     const e = document.createElement(tag);
