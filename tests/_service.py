@@ -146,3 +146,46 @@ def postgres_url() -> str | None:
     if r.returncode != 0:
         return None
     return f"postgresql+psycopg://labelwise:labelwise@127.0.0.1:5432/{name}"
+
+
+def person(svc: LabelService, name: str) -> Any:
+    """The ``Person`` row of ``name`` (as the API's token check would return it)."""
+    from sqlalchemy import select
+
+    from labelwise.service.auth import Person
+    from labelwise.service.db import people
+
+    with svc.db.read() as c:
+        row = c.execute(select(people).where(people.c.name == name)).one()
+    return Person(row.id, row.name, row.role)
+
+
+def label_concurrently(
+    services: tuple[LabelService, ...], names: tuple[str, ...], project: str, per_person: int
+) -> list[tuple[str, int]]:
+    """One thread per annotator, alternating between ``services`` (as separate server
+    processes would): each asks for its next task and answers it, up to ``per_person``
+    times; returns the acknowledged (annotator, item) pairs and fails on any error."""
+    acked: list[tuple[str, int]] = []
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        svc = services[i % len(services)]
+        who = person(svc, names[i])
+        try:
+            for j in range(per_person):
+                t = svc.next_task(who, project)
+                if t is None:
+                    return
+                svc.answer(who, project, t.item_id, ("cat", "dog")[j % 2], f"{who.name}-{j}")
+                acked.append((who.name, t.item_id))
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(names))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    return acked

@@ -4,7 +4,6 @@ undo, restart, several processes on one database, imports and exports, model wor
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select, update
 
-from _service import new_service, text_project
+from _service import label_concurrently, new_service, text_project
 from labelwise.annotations import Annotations
 from labelwise.routing import DynamicOverlap, FixedOverlap, GoldQuestions, ModelAssisted
 from labelwise.service import ItemIn, LabelService, ProjectSpec, open_database
@@ -145,28 +144,7 @@ def test_two_processes_share_one_database(tmp_path: Path, policy: str) -> None:
     names = tuple(f"w{i}" for i in range(8))
     text_project(svc1, n_items=40, overlap=2, policy=policy, annotators=names)
     svc2 = LabelService(open_database(svc1.db.url, synchronous="NORMAL"))
-    acked: list[tuple[str, int]] = []
-    errors: list[BaseException] = []
-
-    def work(i: int) -> None:
-        svc = (svc1, svc2)[i % 2]
-        who = _who(svc, names[i])
-        try:
-            for j in range(40):
-                t = svc.next_task(who, "t")
-                if t is None:
-                    return
-                svc.answer(who, "t", t.item_id, ("cat", "dog")[j % 2], f"{who.name}-{j}")
-                acked.append((who.name, t.item_id))
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(names))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    acked = label_concurrently((svc1, svc2), names, "t", per_person=40)
     frame = answers_frame(svc1, "t")
     assert len(frame) == len(acked) == 80  # every item filled to exactly its overlap
     assert frame.groupby("item").size().max() == 2

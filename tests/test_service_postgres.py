@@ -4,13 +4,12 @@ connection pools, as two server processes, leasing with FOR UPDATE SKIP LOCKED."
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from _service import postgres_url, text_project
+from _service import label_concurrently, postgres_url, text_project
 from labelwise.service import LabelService, open_database
 from labelwise.service.auth import Conflict, Person
 from labelwise.service.db import items, metadata, people
@@ -42,28 +41,7 @@ def test_postgres_schema_and_two_processes(pg: str, tmp_path: Path) -> None:
     names = tuple(f"w{i}" for i in range(8))
     text_project(svc1, n_items=40, overlap=2, policy="dynamic", annotators=names)
     svc2 = LabelService(open_database(pg))
-    acked: list[tuple[str, int]] = []
-    errors: list[BaseException] = []
-
-    def work(i: int) -> None:
-        svc = (svc1, svc2)[i % 2]
-        who = _who(svc, names[i])
-        try:
-            for j in range(40):
-                t = svc.next_task(who, "t")
-                if t is None:
-                    return
-                svc.answer(who, "t", t.item_id, ("cat", "dog")[j % 2], f"{who.name}-{j}")
-                acked.append((who.name, t.item_id))
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(names))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    acked = label_concurrently((svc1, svc2), names, "t", per_person=40)
     frame = answers_frame(svc1, "t")
     assert len(frame) == len(acked) == 80
     assert frame.groupby("item").size().max() == 2
