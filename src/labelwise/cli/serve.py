@@ -61,8 +61,7 @@ def serve(
         bool, typer.Option("--setup-only", help="Do the set-up (--demo, --admin, ...), then exit.")
     ] = False,
 ) -> None:
-    """Run the labeling service: annotators label in the browser, the server routes,
-    aggregates and learns live.
+    """Run the labeling service: people label in a browser; it routes, aggregates, learns.
 
     Example: labelwise serve --demo   (prints the annotator and admin URLs with tokens)
     """

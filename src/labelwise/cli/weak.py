@@ -35,8 +35,7 @@ def weak(
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.")] = 1,
 ) -> None:
-    """Apply labeling functions to a table; write the vote matrix, the per-function
-    analysis and the label model's probabilistic labels.
+    """Apply labeling functions to a table: votes, per-function analysis, label model.
 
     Example: labelwise weak benchmarks/weak_lfs/trec.py train.csv --gold-col label -o weak/
     """
