@@ -268,3 +268,21 @@ def test_every_aggregator_reads_a_campaign(bed, name):
                        record_every=600, random_state=0)  # fmt: skip
     assert res.trajectory.accuracy[0] < 0.4  # a guess before any answer
     assert res.accuracy > 0.75
+
+
+def test_a_batch_that_repeats_an_item_counts_every_answer():
+    """Recording answers one by one or in one batch that repeats items gives the same state
+    (a replayed log or the service may send such a batch)."""
+    items = np.array([0, 2, 0, 1, 0, 2])
+    workers = np.array([0, 1, 1, 2, 2, 0])
+    labels = np.array([1, 0, 1, 1, 0, 0])
+    one_by_one = CampaignState(3, 3, 2, max_answers=4, random_state=0)
+    for i, w, y in zip(items, workers, labels, strict=True):
+        one_by_one.record(np.array([i]), np.array([w]), np.array([y]))
+    batched = CampaignState(3, 3, 2, max_answers=4, random_state=0)
+    batched.record(items, workers, labels)
+    np.testing.assert_array_equal(batched.n_answers, [3, 1, 2])
+    np.testing.assert_array_equal(batched.n_answers, one_by_one.n_answers)
+    np.testing.assert_array_equal(batched.votes, one_by_one.votes)
+    np.testing.assert_array_equal(batched.answered_by, one_by_one.answered_by)
+    np.testing.assert_allclose(batched.loglik, one_by_one.loglik)

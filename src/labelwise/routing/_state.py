@@ -239,7 +239,25 @@ class CampaignState:
             np.add.at(self.gold_answered, gw, 1)
             np.add.at(self.gold_correct, gw, (gl == self.gold[gi]).astype(np.int64))
             items, workers, labels = items[~is_gold], workers[~is_gold], labels[~is_gold]
-        # regular items are distinct within a batch (the policies' matching ensures it)
+        # the policies' matching gives each item at most one answer per batch; a batch
+        # from elsewhere (a replayed log, the service) may repeat an item, and fancy-index
+        # updates would then count it once: such a batch is applied in passes of distinct items
+        if np.unique(items).size == items.size:
+            self._record_distinct(items, workers, labels)
+            return
+        order = np.argsort(items, kind="stable")
+        sorted_items = items[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_items)) + 1]
+        rank = np.empty(items.size, dtype=np.int64)
+        rank[order] = np.arange(items.size) - np.repeat(starts, np.diff(np.r_[starts, items.size]))
+        for r in range(int(rank.max()) + 1):
+            take = rank == r
+            self._record_distinct(items[take], workers[take], labels[take])
+
+    def _record_distinct(
+        self, items: NDArray[np.int64], workers: NDArray[np.int64], labels: NDArray[np.int64]
+    ) -> None:
+        """The per-item part of :meth:`record` for a batch of distinct regular items."""
         self.answered_by[items, np.minimum(self.n_answers[items], self.max_answers - 1)] = workers
         self.n_answers[items] += 1
         self.votes[items, labels] += 1
