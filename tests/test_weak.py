@@ -13,13 +13,16 @@ from labelwise.errors import InputError
 from labelwise.weak import (
     ABSTAIN,
     FunctionError,
+    Item,
     LabelModel,
     VoteMatrix,
     apply_functions,
     function_summary,
+    keyword_function,
     labeling_function,
     load_functions,
     majority_vote,
+    pattern_function,
     prototype_votes,
 )
 
@@ -255,3 +258,19 @@ def test_cli_weak_writes_votes_analysis_and_labels(tmp_path):
         app, ["weak", str(tmp_path / "nope.py"), str(tmp_path / "items.csv"), "-o", str(out)]
     )
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_keyword_and_pattern_functions_vote_on_whole_words_and_abstain_elsewhere():
+    goals = keyword_function("goals", "sport", ["goals?", "match"])
+    price = pattern_function("price", "money", r"\$\d", field="headline")
+    table = pd.DataFrame(
+        {
+            "text": ["Two GOALS late", "goalkeeper trade", "the match ended", "rates rise"],
+            "headline": ["x", "costs $5", "y", "$3 fee"],
+        }
+    )
+    votes = apply_functions(table, [goals, price], classes=CLASSES)
+    frame = votes.to_frame().fillna("-")  # an abstain is a missing vote
+    assert list(frame["goals"]) == ["sport", "-", "sport", "-"]  # "goalkeeper" is no word match
+    assert list(frame["price"]) == ["-", "money", "-", "money"]
+    assert goals.name == "goals" and price(Item(text="", headline="$9")) == "money"

@@ -7,22 +7,12 @@ training split. Usage: labelwise weak benchmarks/weak_lfs/ag_news.py train.csv -
 
 import re
 
-from labelwise.weak import ABSTAIN, labeling_function
+from labelwise.weak import ABSTAIN, keyword_function, labeling_function
 
 CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
 
 
-def _keywords(name, cls, words):
-    pattern = re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
-
-    @labeling_function(name=name)
-    def lf(x):
-        return cls if pattern.search(x.text) else ABSTAIN
-
-    return lf
-
-
-world_conflict = _keywords(
+world_conflict = keyword_function(
     "world_conflict",
     "World",
     [
@@ -40,7 +30,7 @@ world_conflict = _keywords(
         "army",
     ],
 )
-world_places = _keywords(
+world_places = keyword_function(
     "world_places",
     "World",
     [
@@ -59,7 +49,7 @@ world_places = _keywords(
         "iran\\w*",
     ],
 )
-world_politics = _keywords(
+world_politics = keyword_function(
     "world_politics",
     "World",
     [
@@ -76,7 +66,7 @@ world_politics = _keywords(
         "nuclear",
     ],
 )
-sports_games = _keywords(
+sports_games = keyword_function(
     "sports_games",
     "Sports",
     [
@@ -98,7 +88,7 @@ sports_games = _keywords(
         "formula one",
     ],
 )
-sports_play = _keywords(
+sports_play = keyword_function(
     "sports_play",
     "Sports",
     [
@@ -120,7 +110,7 @@ sports_play = _keywords(
         "seeded",
     ],
 )
-sports_teams = _keywords(
+sports_teams = keyword_function(
     "sports_teams",
     "Sports",
     [
@@ -140,7 +130,7 @@ sports_teams = _keywords(
         "cubs",
     ],
 )
-business_markets = _keywords(
+business_markets = keyword_function(
     "business_markets",
     "Business",
     [
@@ -159,7 +149,7 @@ business_markets = _keywords(
         "trading",
     ],
 )
-business_results = _keywords(
+business_results = keyword_function(
     "business_results",
     "Business",
     [
@@ -174,7 +164,7 @@ business_results = _keywords(
         "percent",
     ],
 )
-business_economy = _keywords(
+business_economy = keyword_function(
     "business_economy",
     "Business",
     [
@@ -192,7 +182,7 @@ business_economy = _keywords(
         "retail\\w*",
     ],
 )
-business_corporate = _keywords(
+business_corporate = keyword_function(
     "business_corporate",
     "Business",
     [
@@ -210,7 +200,7 @@ business_corporate = _keywords(
         "buyout",
     ],
 )
-tech_computing = _keywords(
+tech_computing = keyword_function(
     "tech_computing",
     "Sci/Tech",
     [
@@ -232,7 +222,7 @@ tech_computing = _keywords(
         "open source",
     ],
 )
-tech_devices = _keywords(
+tech_devices = keyword_function(
     "tech_devices",
     "Sci/Tech",
     [
@@ -251,7 +241,7 @@ tech_devices = _keywords(
         "video games?",
     ],
 )
-tech_security = _keywords(
+tech_security = keyword_function(
     "tech_security",
     "Sci/Tech",
     [
@@ -266,7 +256,7 @@ tech_security = _keywords(
         "patch",
     ],
 )
-science = _keywords(
+science = keyword_function(
     "science",
     "Sci/Tech",
     [

@@ -7,22 +7,12 @@ Usage: labelwise weak benchmarks/weak_lfs/sst2.py train.csv -o out/
 
 import re
 
-from labelwise.weak import ABSTAIN, labeling_function
+from labelwise.weak import ABSTAIN, keyword_function, labeling_function
 
 CLASSES = ["negative", "positive"]
 
 
-def _keywords(name, cls, words):
-    pattern = re.compile(r"\b(?:" + "|".join(words) + r")\b", re.IGNORECASE)
-
-    @labeling_function(name=name)
-    def lf(x):
-        return cls if pattern.search(x.text) else ABSTAIN
-
-    return lf
-
-
-pos_quality = _keywords(
+pos_quality = keyword_function(
     "pos_quality",
     "positive",
     [
@@ -40,7 +30,7 @@ pos_quality = _keywords(
         "stunning",
     ],
 )
-pos_enjoy = _keywords(
+pos_enjoy = keyword_function(
     "pos_enjoy",
     "positive",
     [
@@ -59,7 +49,7 @@ pos_enjoy = _keywords(
         "pleasure",
     ],
 )
-pos_praise = _keywords(
+pos_praise = keyword_function(
     "pos_praise",
     "positive",
     [
@@ -78,7 +68,7 @@ pos_praise = _keywords(
         "worth",
     ],
 )
-neg_quality = _keywords(
+neg_quality = keyword_function(
     "neg_quality",
     "negative",
     [
@@ -97,7 +87,7 @@ neg_quality = _keywords(
         "disaster",
     ],
 )
-neg_bore = _keywords(
+neg_bore = keyword_function(
     "neg_bore",
     "negative",
     [
@@ -115,7 +105,7 @@ neg_bore = _keywords(
         "pointless",
     ],
 )
-neg_criticism = _keywords(
+neg_criticism = keyword_function(
     "neg_criticism",
     "negative",
     [

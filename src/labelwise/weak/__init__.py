@@ -14,9 +14,11 @@ from labelwise.weak.functions import (
     ABSTAIN,
     Item,
     LabelingFunction,
+    keyword_function,
     labeling_function,
     load_classes,
     load_functions,
+    pattern_function,
 )
 from labelwise.weak.label_model import (
     LabelModel,
@@ -37,10 +39,12 @@ __all__ = [
     "apply_functions",
     "conditional_correlation",
     "function_summary",
+    "keyword_function",
     "labeling_function",
     "load_classes",
     "load_functions",
     "majority_vote",
+    "pattern_function",
     "prototype_votes",
     "redundancy_weights",
 ]
