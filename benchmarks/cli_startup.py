@@ -10,6 +10,9 @@ Usage::
 
     git archive <base-commit> src | tar -x -C /tmp/base          # the "before" tree
     python benchmarks/cli_startup.py --src before=/tmp/base/src --src after=src --runs 9
+
+A tree may be several paths joined by ":" (it becomes PYTHONPATH), for example the
+before tree with the typer it ran with: ``--src before=/tmp/base/src:/tmp/typer029``.
 """
 
 from __future__ import annotations
@@ -65,23 +68,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     trees = dict(s.split("=", 1) for s in args.src)
-    trees = {k: str(Path(v).resolve()) for k, v in trees.items()}
+    # a tree may be several paths joined by ":" (PYTHONPATH), e.g. src plus an older typer
+    trees = {k: ":".join(str(Path(p).resolve()) for p in v.split(":")) for k, v in trees.items()}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ann = _small_annotations(folder)
         tasks = {
             "import labelwise": ["-c", "import labelwise"],
             "labelwise --help": ["-c", MAIN, "--help"],
-            "labelwise aggregate (600 answers, mv)": [
-                "-c",
-                MAIN,
-                "aggregate",
-                str(ann),
-                "-m",
-                "mv",
-                "-o",
-                str(folder / "out.csv"),
-            ],
+            **{
+                f"labelwise aggregate (600 answers, {method})": [
+                    "-c",
+                    MAIN,
+                    "aggregate",
+                    str(ann),
+                    "-m",
+                    method,
+                    "-o",
+                    str(folder / "out.csv"),
+                ]
+                for method in ("mv", "ds")
+            },
         }
         times: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for _ in range(args.runs):

@@ -25,14 +25,20 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from labelwise._lazy import lazy_module
 from labelwise.errors import AnnotationsError, SimilarClassesWarning
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse as sp
+else:
+    pd = lazy_module("pandas")
+    sp = lazy_module("scipy.sparse")
 
 __all__ = ["normalise_class_names", "read_gold", "read_table"]
 

@@ -13,16 +13,22 @@ All are computed from ``Annotations`` arrays with ``bincount`` and sparse produc
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from labelwise._lazy import lazy_module
 from labelwise._validation import check_number
 from labelwise.annotations import Annotations
 from labelwise.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse as sp
+else:
+    pd = lazy_module("pandas")
+    sp = lazy_module("scipy.sparse")
 
 __all__ = [
     "annotator_quality",

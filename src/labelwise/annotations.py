@@ -21,13 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
+from labelwise._lazy import lazy_module
 from labelwise._tables import (
     _apply_duplicate_policy,
     _factorize,
@@ -40,6 +39,13 @@ from labelwise._tables import (
     read_table,
 )
 from labelwise.errors import AnnotationsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse as sp
+else:
+    pd = lazy_module("pandas")
+    sp = lazy_module("scipy.sparse")
 
 __all__ = ["Annotations", "DuplicatePolicy", "read_gold", "read_table"]
 
@@ -238,8 +244,16 @@ class Annotations:
     ) -> Annotations:
         """Read annotations from CSV, TSV, JSON Lines or Parquet (chosen by extension).
 
-        See :meth:`from_frame` for the parameters and the errors.
+        See :meth:`from_frame` for the parameters and the errors. A small, clean CSV
+        or TSV is encoded without pandas (:mod:`labelwise._light_csv`), with the same
+        result.
         """
+        if classes is None:
+            from labelwise._light_csv import read_light_annotations
+
+            light = read_light_annotations(path, item, worker, label)
+            if light is not None:
+                return cls(**light)
         return cls.from_frame(
             read_table(path),
             item=item,

@@ -15,14 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
+from labelwise._lazy import lazy_module
 from labelwise._tables import normalise_class_names, read_table
 from labelwise.errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
+
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [
     "TABLE_FORMATS",
@@ -31,6 +35,7 @@ __all__ = [
     "check_output_path",
     "read_features",
     "read_labels",
+    "write_columns",
     "write_frame",
 ]
 
@@ -376,3 +381,39 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
             frame.to_csv(tmp, index=False)
 
     return atomic_write(target, _write)
+
+
+def write_columns(columns: Mapping[str, NDArray[Any]], path: str | Path) -> Path:
+    """Write named equal-length columns like :func:`write_frame`, atomically.
+
+    CSV and TSV are written with the standard library, byte for byte what pandas'
+    ``to_csv`` writes (empty cells for missing values, floats in their shortest
+    round-trip form), so a small CLI call need not import pandas; other formats go
+    through :func:`write_frame`.
+    """
+    target = check_output_path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".tsv"):
+        return write_frame(pd.DataFrame(dict(columns)), target)
+    import csv
+
+    cells = [_csv_cells(np.asarray(values)) for values in columns.values()]
+
+    def _write(tmp: Path) -> None:
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(
+                fh, delimiter="\t" if suffix == ".tsv" else ",", lineterminator="\n"
+            )
+            writer.writerow(list(columns))
+            writer.writerows(zip(*cells, strict=True))
+
+    return atomic_write(target, _write)
+
+
+def _csv_cells(values: NDArray[Any]) -> list[str]:
+    """One column's cells as pandas' ``to_csv`` writes them."""
+    if values.dtype.kind == "f":
+        return ["" if v != v else repr(v) for v in values.astype(np.float64).tolist()]
+    if values.dtype.kind in "iub":
+        return [str(v) for v in values.tolist()]
+    return ["" if v is None or v != v else str(v) for v in values.tolist()]

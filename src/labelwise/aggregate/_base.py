@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import warnings
 from abc import ABC, abstractmethod
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from labelwise._estimator import LightEstimator
+from labelwise._lazy import lazy_module
 from labelwise._validation import check_is_fitted, check_proba
 from labelwise.annotations import Annotations
 from labelwise.errors import InputError, ParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["BaseAggregator", "ConvergenceWarning", "IdentifiabilityWarning"]
 
@@ -172,25 +177,27 @@ class BaseAggregator(LightEstimator, ABC):
         """One row per item: item, label, confidence, n_annotations, agreement.
 
         ``confidence`` is the posterior probability of the chosen label and
-        ``agreement`` the share of the item's annotations that equal it.
+        ``agreement`` the share of the item's annotations that equal it; ``tied``
+        is added when the method flags ties.
         """
+        return pd.DataFrame(self.to_columns())
+
+    def to_columns(self) -> dict[str, NDArray[Any]]:
+        """The columns of :meth:`to_frame` as named arrays (no pandas needed)."""
         check_is_fitted(self, "proba_")
         from labelwise.aggregate._sparse import row_max
 
-        conf = row_max(self.proba_)  # proba_ is sparse for many classes
-        frame = pd.DataFrame(
-            {
-                "item": self.items_,
-                "label": self.labels_,
-                "confidence": conf,
-                "n_annotations": self.n_annotations_,
-                "agreement": self.agreement_,
-            }
-        )
+        columns: dict[str, NDArray[Any]] = {
+            "item": np.asarray(self.items_),
+            "label": np.asarray(self.labels_),
+            "confidence": row_max(self.proba_),  # proba_ is sparse for many classes
+            "n_annotations": np.asarray(self.n_annotations_),
+            "agreement": np.asarray(self.agreement_),
+        }
         tied = getattr(self, "tied_", None)
         if tied is not None:
-            frame["tied"] = tied
-        return frame
+            columns["tied"] = np.asarray(tied)
+        return columns
 
     def skill_frame(self) -> pd.DataFrame:
         """One row per annotator: worker, skill (estimated probability of a correct answer)."""

@@ -21,15 +21,21 @@ estimated memory before anything large is allocated.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from labelwise._lazy import lazy_module
 from labelwise.annotations import Annotations
 from labelwise.errors import ResourceError
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+else:
+    sp = lazy_module("scipy.sparse")
 
 __all__ = [
     "DENSE_CELL_LIMIT",
@@ -189,8 +195,16 @@ def pick_top(
     return codes, tied
 
 
+def is_sparse(x: Any) -> bool:
+    """Whether ``x`` is a scipy sparse array, without importing scipy to find out.
+
+    A sparse array can only exist once scipy.sparse is loaded.
+    """
+    return "scipy.sparse" in sys.modules and bool(sp.issparse(x))
+
+
 def row_max(proba: Any) -> NDArray[np.float64]:
     """Largest value per row of a dense or sparse (n, K) array."""
-    if sp.issparse(proba):
+    if is_sparse(proba):
         return np.asarray(proba.max(axis=1).toarray()).ravel().astype(np.float64)
     return np.asarray(proba).max(axis=1)  # type: ignore[no-any-return]

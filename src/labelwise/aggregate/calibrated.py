@@ -15,17 +15,22 @@ answers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
+from labelwise._lazy import lazy_module
 from labelwise._validation import check_number
 from labelwise.aggregate._base import BaseAggregator, clamp_gold, expected_accuracy
 from labelwise.annotations import Annotations
 from labelwise.calibration import Tempering, answer_log_likelihood, fit_tempering
 from labelwise.errors import InputError, ParameterError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = ["CalibratedAggregator", "confusion_from_posterior"]
 

@@ -17,8 +17,14 @@ from labelwise.aggregate._sparse import check_memory, uses_sparse
 from labelwise.aggregate._sparse_em import SparseEMMixin
 from labelwise.annotations import Annotations
 
+#: Up to this many annotations Dawid-Skene's products run on the index arrays
+#: (:class:`IndexedAnswers`) instead of a scipy sparse matrix: as fast at this size,
+#: and a small CLI call need not import scipy.
+INDEXED_ANSWERS_LIMIT = 200_000
+
 __all__ = [
     "DawidSkene",
+    "IndexedAnswers",
     "OneCoinDawidSkene",
     "confusion_from_counts",
     "dawid_skene_m_step",
@@ -60,6 +66,41 @@ def log_confusion_rows(
     with np.errstate(divide="ignore"):
         log_conf = np.log(confusion).astype(dtype)
     return np.ascontiguousarray(log_conf.transpose(0, 2, 1).reshape(w * k, k))
+
+
+class IndexedAnswers:
+    """The one-hot answer matrix ``S`` (n_items, n_workers * K) kept as index arrays.
+
+    ``S @ rows`` and ``S.T @ posterior`` are the two products of Dawid-Skene's EM;
+    here each is one ``np.bincount`` per class over the annotations, the same sums as
+    :meth:`Annotations.answer_matrix`'s sparse products (repeated answers count twice
+    in both).
+    """
+
+    def __init__(self, annotations: Annotations, *, transposed: bool = False) -> None:
+        self._item = annotations.item
+        self._cell = annotations.worker.astype(np.intp) * annotations.n_classes + annotations.label
+        self._n_items = annotations.n_items
+        self._n_cells = annotations.n_workers * annotations.n_classes
+        self._annotations = annotations
+        self._transposed = transposed
+
+    @property
+    def T(self) -> IndexedAnswers:
+        """``S.T``: products with it sum per (worker, given label) row."""
+        return IndexedAnswers(self._annotations, transposed=not self._transposed)
+
+    def __matmul__(self, other: NDArray[np.floating]) -> NDArray[np.floating]:
+        src, dst, n_out = (
+            (self._item, self._cell, self._n_cells)
+            if self._transposed
+            else (self._cell, self._item, self._n_items)
+        )
+        gathered = other[src]
+        out = np.empty((n_out, other.shape[1]), dtype=other.dtype)
+        for c in range(other.shape[1]):
+            out[:, c] = np.bincount(dst, weights=gathered[:, c], minlength=n_out)
+        return out
 
 
 class DawidSkene(EMAggregator):
@@ -125,7 +166,11 @@ class DawidSkene(EMAggregator):
             n * k * (3 * 4 + 2 * 8) + w * k * k * (3 * 8 + 4),
             f"{w:,} confusion matrices of {k:,} x {k:,} and {n:,} x {k:,} posteriors",
         )
-        self._s = annotations.answer_matrix(np.float32)
+        self._s = (
+            IndexedAnswers(annotations)
+            if annotations.n_annotations <= INDEXED_ANSWERS_LIMIT
+            else annotations.answer_matrix(np.float32)
+        )
 
     def _m_step(self, annotations: Annotations, posterior: NDArray[np.floating]) -> None:
         # S.T is a CSC view: the product needs no transposed copy of S

@@ -16,6 +16,7 @@ of typer's ``{file}``, ``<bool>``, ``<list[str]>``.
 
 from __future__ import annotations
 
+import copy
 import os
 import sys
 import warnings
@@ -130,7 +131,13 @@ def clean_metavars(command: Any) -> Any:
             # their type as <path>
             kind = _type_name(param)[0]
             param._usage_display_name = lambda usage=usage: usage  # type: ignore[attr-defined]
-            param.display_type_rich = lambda ctx, kind=kind: kind  # type: ignore[method-assign]
+            param.display_type_rich = lambda ctx, kind=kind: kind  # type: ignore[attr-defined]
+            # typer < 0.29 builds both from make_metavar and the type's own metavar
+            param.make_metavar = (  # type: ignore[method-assign]
+                lambda ctx=None, *, usage=False, name=name, line=usage, **_: line if usage else name
+            )
+            param.type = copy.copy(param.type)
+            param.type.get_metavar = lambda *a, kind=kind, **k: kind  # type: ignore[method-assign]
     if not getattr(command, "_labelwise_clean", False):
         make_help = command.get_help_option
 

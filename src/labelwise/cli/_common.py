@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -86,31 +86,35 @@ def check_folder_option(value: Path) -> Path:
 
 
 def print_frame(
-    frame: pd.DataFrame, *, title: str = "", digits: int = 3, max_rows: int = 40
+    frame: pd.DataFrame | Mapping[str, Any], *, title: str = "", digits: int = 3, max_rows: int = 40
 ) -> None:
-    """Print a DataFrame as a rich table (floats with ``digits`` decimals)."""
-    import pandas as pd
+    """Print a DataFrame, or named equal-length columns, as a rich table.
+
+    Numbers are right-aligned, floats shown with ``digits`` decimals and NaN as blank.
+    """
+    import numpy as np
     from rich.table import Table
 
+    if isinstance(frame, Mapping):
+        columns = {str(c): np.asarray(v) for c, v in frame.items()}
+    else:  # a DataFrame, converted column by column
+        columns = {str(c): frame[c].to_numpy() for c in frame.columns}
+    n_rows = len(next(iter(columns.values()))) if columns else 0
     table = Table(title=title or None, show_lines=False, header_style="bold")
-    for col in frame.columns:
-        numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(
-            frame[col]
-        )
-        table.add_column(str(col), justify="right" if numeric else "left")
-    shown = frame.head(max_rows)
-    for _, row in shown.iterrows():
+    for name, values in columns.items():
+        table.add_column(name, justify="right" if values.dtype.kind in "iuf" else "left")
+    for row in range(min(n_rows, max_rows)):
         cells = []
-        for col in frame.columns:
-            v = row[col]
-            if isinstance(v, float):
-                cells.append("" if pd.isna(v) else f"{v:.{digits}f}")
+        for values in columns.values():
+            v = values[row]
+            if isinstance(v, float | np.floating):
+                cells.append("" if v != v else f"{v:.{digits}f}")
             else:
                 cells.append(str(v))
         table.add_row(*cells)
     console.print(table)
-    if len(frame) > max_rows:
-        console.print(f"[dim]... {len(frame) - max_rows} more rows[/]")
+    if n_rows > max_rows:
+        console.print(f"[dim]... {n_rows - max_rows} more rows[/]")
 
 
 def print_summary(pairs: dict[str, Any], *, title: str) -> None:

@@ -109,7 +109,7 @@ def aggregate(
     from labelwise.aggregate import make_aggregator
     from labelwise.agreement import fleiss_kappa, krippendorff_alpha
     from labelwise.annotations import read_gold
-    from labelwise.io import write_frame
+    from labelwise.io import write_columns
 
     def _run() -> None:
         model = make_aggregator(method)  # an unknown method fails before any reading
@@ -119,9 +119,9 @@ def aggregate(
             prior = read_item_proba(proba, ann) if proba is not None else None
         with status(f"fitting {type(model).__name__} on {ann.n_annotations:,} annotations"):
             model.fit(ann, gold=gold_df, prior=prior)
-        frame = model.to_frame()
+        columns = model.to_columns()
         if output is not None:
-            write_frame(frame, output)
+            write_columns(columns, output)
         summary = {
             "items": ann.n_items,
             "annotators": ann.n_workers,
@@ -130,21 +130,21 @@ def aggregate(
             "method": method + (" with model prior" if prior is not None else ""),
             "iterations": getattr(model, "n_iter_", 1),
             "mean agreement": float(np.nanmean(model.agreement_)),
-            "mean confidence": float(frame["confidence"].mean()),
+            "mean confidence": float(np.mean(columns["confidence"])),
             "Fleiss' kappa": fleiss_kappa(ann),
             "Krippendorff's alpha": krippendorff_alpha(ann),
         }
         if gold_df is not None:
             summary["gold items"] = int((ann.encode_gold(gold_df) >= 0).sum())
-        if "tied" in frame:
-            summary["tied items"] = int(frame["tied"].sum())
+        if "tied" in columns:
+            summary["tied items"] = int(columns["tied"].sum())
         print_summary(summary, title="Aggregation")
         if gold_df is not None:
             _print_calibration(model, ann, ann.encode_gold(gold_df))
         if output is not None:
-            console.print(f"wrote {len(frame)} rows to {output}")
+            console.print(f"wrote {len(columns['item'])} rows to {output}")
         else:
-            print_frame(frame, title="Consensus (first rows)", max_rows=10)
+            print_frame(columns, title="Consensus (first rows)", max_rows=10)
 
     run_or_exit(_run)
 
