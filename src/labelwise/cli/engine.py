@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
 
+from labelwise._lazy import lazy_module
 from labelwise.cli._app import app
 from labelwise.cli._common import console, print_summary, run_or_exit
 from labelwise.errors import InputError, ParameterError
+
+if TYPE_CHECKING:
+    import numpy as np
+else:
+    np = lazy_module("numpy")  # --help need not load numpy
 
 engine_app = typer.Typer(
     help="The data engine: select, route, aggregate with the model, retrain, audit, decide.",
