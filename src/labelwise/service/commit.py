@@ -87,10 +87,20 @@ class GroupCommit:
         done: list[tuple[int | None, Future[Any], Any, Any, BaseException | None]] = []
         try:
             with self.svc.db.write() as conn:
+                cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
                 for pid, op, fut in batch:
                     try:
-                        with self._lock(pid), conn.begin_nested():
-                            result, after = op(conn)
+                        with self._lock(pid):
+                            # a savepoint on the DB-API cursor: SQLAlchemy's begin_nested
+                            # costs more than the hot path's statements themselves
+                            cur.execute("SAVEPOINT op")
+                            try:
+                                result, after = op(conn)
+                            except BaseException:
+                                cur.execute("ROLLBACK TO op")
+                                raise
+                            finally:
+                                cur.execute("RELEASE op")
                         done.append((pid, fut, result, after, None))
                     except BaseException as e:
                         done.append((pid, fut, None, None, e))
