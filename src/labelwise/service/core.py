@@ -388,10 +388,8 @@ class LabelService:
     async def awrite(self, project_id: int | None, op: Op) -> Any:
         """:meth:`_write` for an event loop: with group commit, await the batch's
         commit without holding a thread; otherwise run in the thread pool."""
-        import asyncio
-
         if self.writer is not None:
-            return await asyncio.wrap_future(self.writer.submit(project_id, op))
+            return await self.writer.submit_async(project_id, op)
         from starlette.concurrency import run_in_threadpool
 
         return await run_in_threadpool(self._write, project_id, op)
