@@ -372,6 +372,7 @@ def _figures(
         "answer p99 ms": _ms(out["answer"], 99),
         "overlap": args.overlap,
         "errors": len(out["errors"]),
+        "client retries (connection lost)": out["retries"],
         "409 (expired lease)": out["conflicts"],
         "load avg before/after": f"{load0[0]:.1f}/{load1[0]:.1f}",
         "server CPU s": round(server_cpu, 1),
@@ -529,7 +530,6 @@ def one_run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     if args.crash:
         res["killed"] = "SIGKILL at %.0f s" % (args.seconds / 2)
         res["restart s"] = round(out.get("downtime", float("nan")), 1)
-        res["client retries"] = out["retries"]
         lac = state["leased_at_crash"] or []
         res["leased at kill"] = len(lac)
     print(pd.Series(res).to_string())
