@@ -286,3 +286,57 @@ def test_a_batch_that_repeats_an_item_counts_every_answer():
     np.testing.assert_array_equal(batched.votes, one_by_one.votes)
     np.testing.assert_array_equal(batched.answered_by, one_by_one.answered_by)
     np.testing.assert_allclose(batched.loglik, one_by_one.loglik)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, 2)),
+        min_size=1,
+        max_size=25,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    st.integers(0, 24),
+    st.booleans(),
+)
+def test_remove_is_the_inverse_of_record(answers, which, refreshed):
+    """Removing one answer (an undo) leaves the state that recording every other answer
+    builds: counts, answerers, votes, log-likelihoods, posteriors, gold tallies."""
+    which %= len(answers)
+    gold_items, gold_labels = np.array([5]), np.array([2])
+
+    def build(rows):
+        s = CampaignState(6, 4, 3, max_answers=6, random_state=0)
+        s.set_gold(gold_items, gold_labels)
+        for i, w, y in rows:
+            s.record(np.array([i]), np.array([w]), np.array([y]))
+        if refreshed:
+            s.refresh(n_iter=1)
+        return s
+
+    full = build(answers)
+    i, w, y = answers[which]
+    conf, prior, temper = full.log_conf.copy(), full.class_prior.copy(), full.tempering
+    full.remove(i, w, y)
+    rest = [a for k, a in enumerate(answers) if k != which]
+    ref = build(rest)
+    # the skills, class prior and calibration as they were when the answer left
+    ref.log_conf, ref.class_prior, ref.tempering = conf, prior, temper
+    ref.loglik = np.zeros_like(ref.loglik)
+    for a, b, c in rest:
+        if a != 5:
+            ref.loglik[a] += conf[b, :, c]
+    ref._update_rows(None)
+    np.testing.assert_array_equal(full.n_answers, ref.n_answers)
+    np.testing.assert_array_equal(full.votes, ref.votes)
+    np.testing.assert_array_equal(
+        np.sort(full.answered_by, axis=1), np.sort(ref.answered_by, axis=1)
+    )
+    np.testing.assert_array_equal(full.worker_answers, ref.worker_answers)
+    np.testing.assert_array_equal(full.gold_answered, ref.gold_answered)
+    np.testing.assert_array_equal(full.gold_correct, ref.gold_correct)
+    np.testing.assert_allclose(full.loglik, ref.loglik, atol=1e-9)
+    np.testing.assert_allclose(full.post, ref.post, atol=1e-9)
+    assert sorted(zip(*full.collected(), strict=True)) == sorted(map(tuple, rest))
+    with pytest.raises(InputError, match="nothing to remove"):
+        full.remove(i, w, y)  # it left already

@@ -96,6 +96,43 @@ def test_idempotent_answer_skip_and_undo(tmp_path: Path) -> None:
     assert svc.undo(b, "t") is None
 
 
+def test_undo_updates_the_cache_without_a_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An undo takes the answer out of the routing cache (CampaignState.remove): the
+    counts, votes and answers then equal a cache rebuilt from the database."""
+    from labelwise.service.live import LiveProject
+
+    svc = new_service(tmp_path)
+    text_project(svc, n_items=12, overlap=2, policy="dynamic", annotators=("a", "b"))
+    a, b = _who(svc, "a"), _who(svc, "b")
+    for who in (a, b, a, b, a):
+        t = svc.next_task(who, "t")
+        assert t is not None
+        svc.answer(who, "t", t.item_id, "dog" if who is a else "cat", f"{who.name}{t.item_id}")
+    live = svc.live(svc.project_id("t"))
+    before = live.state.n_answers.sum()
+    rebuilt = []
+    real = LiveProject.rebuild
+    monkeypatch.setattr(LiveProject, "rebuild", lambda self, c: rebuilt.append(1) or real(self, c))
+    back = svc.undo(a, "t")
+    assert back is not None and svc.undo(b, "t") is not None
+    assert rebuilt == [] and live.state.n_answers.sum() == before - 2
+    monkeypatch.undo()
+    ref = LiveProject(live.project_id)
+    with svc.db.read() as c:
+        ref.rebuild(c)
+    np.testing.assert_array_equal(live.state.n_answers, ref.state.n_answers)
+    np.testing.assert_array_equal(live.state.votes, ref.state.votes)
+    np.testing.assert_array_equal(live.state.worker_answers, ref.state.worker_answers)
+    assert sorted(zip(*live.state.collected(), strict=True)) == sorted(
+        zip(*ref.state.collected(), strict=True)
+    )
+    # the undone item is a's again, and answering it counts once more
+    svc.answer(a, "t", back.item_id, "bird", "again")
+    assert live.state.n_answers.sum() == before - 1 and rebuilt == []
+
+
 def test_abandoned_lease_returns_the_item(tmp_path: Path) -> None:
     svc = new_service(tmp_path)
     text_project(svc, n_items=1, overlap=1, annotators=("a", "b"))

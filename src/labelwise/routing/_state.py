@@ -242,7 +242,7 @@ class CampaignState:
         # the policies' matching gives each item at most one answer per batch; a batch
         # from elsewhere (a replayed log, the service) may repeat an item, and fancy-index
         # updates would then count it once: such a batch is applied in passes of distinct items
-        if np.unique(items).size == items.size:
+        if items.size == 1 or np.unique(items).size == items.size:
             self._record_distinct(items, workers, labels)
             return
         order = np.argsort(items, kind="stable")
@@ -253,6 +253,46 @@ class CampaignState:
         for r in range(int(rank.max()) + 1):
             take = rank == r
             self._record_distinct(items[take], workers[take], labels[take])
+
+    def remove(self, item: int, worker: int, label: int) -> None:
+        """Take back one recorded answer (an annotator's undo): the exact inverse of
+        :meth:`record` for it, O(K + answers) instead of rebuilding the state.
+
+        The item's log-likelihood loses the row that answer added: every recorded
+        answer's row is the current ``log C_w[:, l]`` (a :meth:`refresh` recomputes all
+        of them), so subtracting it leaves the state :meth:`record` would have built
+        without the answer. Raises :class:`InputError` when no such answer is recorded.
+        """
+        i_all, w_all, y_all = self.collected()
+        hit = np.flatnonzero((i_all == item) & (w_all == worker) & (y_all == label))
+        if hit.size == 0:
+            raise InputError(
+                f"no answer {label} of worker {worker} on item {item} is recorded; "
+                "nothing to remove."
+            )
+        keep = np.ones(i_all.size, dtype=bool)
+        keep[hit[-1]] = False
+        self._buf_item = [i_all[keep]]
+        self._buf_worker = [w_all[keep]]
+        self._buf_label = [y_all[keep]]
+        self.n_collected -= 1
+        self.worker_answers[worker] -= 1
+        if self.gold[item] >= 0:
+            # the gold item stays seen by this worker: it is not offered to them again
+            self.gold_answered[worker] -= 1
+            self.gold_correct[worker] -= int(label == self.gold[item])
+            return
+        row = self.answered_by[item]
+        slots = np.flatnonzero(row == worker)
+        if slots.size:  # close the gap so the answerers stay packed at the front
+            rest = np.delete(row, slots[-1])
+            row[:] = np.r_[rest, -1]
+        self.n_answers[item] -= 1
+        self.votes[item, label] -= 1
+        self.loglik[item] -= self.log_conf[worker, :, label]
+        if self.n_answers[item] == 0:
+            self.loglik[item] = 0.0  # no float residue on an item left with no answers
+        self._update_rows(np.asarray([item], dtype=np.int64))
 
     def _record_distinct(
         self, items: NDArray[np.int64], workers: NDArray[np.int64], labels: NDArray[np.int64]

@@ -1,4 +1,4 @@
-"""The HTTP API and the pages: :func:`create_app` builds the FastAPI application.
+"""The HTTP API and the pages: :func:`create_app` builds the ASGI application.
 
 Annotator endpoints (``/api/projects/{name}/...``) need the token of a person
 assigned to the project; admin endpoints (``/api/admin/...``) an admin's token. Every
@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import mimetypes
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +29,7 @@ from labelwise.errors import LabelwiseError
 from labelwise.service.auth import Forbidden, Invalid, NotFound, Person, ServiceError
 from labelwise.service.core import LabelService
 from labelwise.service.db import items, open_database
+from labelwise.service.fastpath import HotPaths, SecurityHeaders, validation_message
 from labelwise.service.schema import ItemIn, ProjectSpec, check_image_path
 from labelwise.service.transfer import (
     FORMATS,
@@ -180,8 +181,10 @@ def create_app(
     *,
     service: LabelService | None = None,
     start_worker: bool = True,
-) -> FastAPI:
-    """The labeling service's FastAPI application.
+) -> HotPaths:
+    """The labeling service's ASGI application: the FastAPI app (``.fastapi``) behind
+    :class:`~labelwise.service.fastpath.HotPaths`, which serves ``next`` and
+    ``answers`` itself.
 
     Give ``database_url`` (SQLite or PostgreSQL, migrated on open) or an existing
     ``service``. The background model worker starts and stops with the app.
@@ -207,6 +210,7 @@ def create_app(
     app.state.service = svc
     app.state.worker = worker
     app.add_middleware(_BodyLimit)
+    app.add_middleware(SecurityHeaders, headers=_SECURITY_HEADERS)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_r: Request, e: ServiceError) -> JSONResponse:
@@ -218,22 +222,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_r: Request, e: RequestValidationError) -> JSONResponse:
-        parts = []
-        for err in e.errors():
-            where = ".".join(str(x) for x in err.get("loc", ()) if x != "body")
-            parts.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
-        return JSONResponse({"error": "invalid request: " + "; ".join(parts)}, status_code=422)
-
-    @app.middleware("http")
-    async def _headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        docs = request.url.path in ("/docs", "/redoc")  # FastAPI's pages load their own scripts
-        for k, v in _SECURITY_HEADERS.items():
-            if not (docs and k == "Content-Security-Policy"):
-                response.headers.setdefault(k, v)
-        return response
+        return JSONResponse({"error": validation_message(list(e.errors()))}, status_code=422)
 
     # ---------------------------------------------------------------- pages
     @app.get("/", include_in_schema=False)
@@ -274,6 +263,7 @@ def create_app(
             "lease_seconds": p.lease_seconds,
         }
 
+    # served by HotPaths before FastAPI sees them; kept here for the OpenAPI page
     @app.post("/api/projects/{name}/next")
     async def next_task(name: str, who: Who) -> JSONResponse:
         task = await svc.awrite(*svc.next_task_op(who, name))
@@ -390,10 +380,11 @@ def create_app(
                 headers["X-Labelwise-Version-Sha256"] = version.manifest_sha256
         return Response(frame_bytes(frame, fmt), media_type=FORMATS[fmt], headers=headers)
 
-    return app
+    # in front of FastAPI: the annotators' next/answers calls never reach its machinery
+    return HotPaths(app, svc, AnswerIn, MAX_BODY, _SECURITY_HEADERS)
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> HotPaths:
     """The app on the database named by ``$LABELWISE_DB`` (for ``uvicorn --factory`` and
     several server processes)."""
     import os

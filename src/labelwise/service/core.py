@@ -130,8 +130,15 @@ class LabelService:
             return self.writer.run(project_id, op)
         lock = self._locked(project_id) if project_id is not None else contextlib.nullcontext()
         with lock:
-            with self.db.write() as conn:
-                result, after = op(conn)
+            ran = False
+            try:
+                with self.db.write() as conn:
+                    result, after = op(conn)
+                    ran = True
+            except BaseException:
+                if ran and project_id is not None:  # the COMMIT failed: the cache may
+                    self.live(project_id).version = -1  # hold what never happened
+                raise
             if after is not None:
                 after()
         return result
@@ -141,7 +148,7 @@ class LabelService:
         """The person of a recently verified ``token`` (no database access), or None."""
         if not token or len(token) > 200:
             return None
-        hit = self._tokens.get(hash_token(token))
+        hit = self._tokens.get(token)
         return hit[0] if hit is not None and hit[1] > time.monotonic() else None
 
     def authenticate(self, token: str | None) -> Person:
@@ -153,10 +160,10 @@ class LabelService:
             )
         if len(token) > 200:
             raise Unauthorized("invalid API token.")
-        key = hash_token(token)
-        hit = self._tokens.get(key)
+        hit = self._tokens.get(token)  # kept in memory only, never stored
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
+        key = hash_token(token)
         with self.db.read() as conn:
             row = conn.execute(Q.TOKEN, {"hash": key}).one_or_none()
         if row is None:
@@ -164,7 +171,7 @@ class LabelService:
         who = Person(int(row.id), str(row.name), str(row.role))
         if len(self._tokens) > 10_000:
             self._tokens.clear()
-        self._tokens[key] = (who, time.monotonic() + TOKEN_CACHE_SECONDS)
+        self._tokens[token] = (who, time.monotonic() + TOKEN_CACHE_SECONDS)
         return who
 
     def create_person(self, name: str, role: str = "annotator") -> tuple[Person, str]:
@@ -354,9 +361,12 @@ class LabelService:
         )
 
     def _synced(self, conn: Connection, person: Person, project_id: int) -> tuple[Any, LiveProject]:
-        p = conn.execute(Q.PROJECT, {"pid": project_id}).one()
+        """The project's row ``(id, name, version, answer_seq, overlap, lease_seconds)``
+        and its routing cache, caught up with the database; refuses an annotator who is
+        not assigned."""
+        p = Q.Raw(conn).first(Q.PROJECT, {"pid": project_id})
         live = self.live(project_id)
-        live.sync(conn, int(p.version), int(p.answer_seq))
+        live.sync(conn, int(p[2]), int(p[3]))
         if not person.is_admin and person.id not in live.assigned:
             # the cache holds the assignments as of the project's version (assigning
             # someone bumps it), so a miss here is a real refusal
@@ -378,65 +388,57 @@ class LabelService:
     async def awrite(self, project_id: int | None, op: Op) -> Any:
         """:meth:`_write` for an event loop: with group commit, await the batch's
         commit without holding a thread; otherwise run in the thread pool."""
-        import asyncio
-
         if self.writer is not None:
-            return await asyncio.wrap_future(self.writer.submit(project_id, op))
+            return await self.writer.submit_async(project_id, op)
         from starlette.concurrency import run_in_threadpool
 
         return await run_in_threadpool(self._write, project_id, op)
 
     def _next(self, conn: Connection, person: Person, pid: int, now: float) -> Task | None:
-        if True:
-            p, live = self._synced(conn, person, pid)
-            expires = now + int(p.lease_seconds)
-            own = conn.execute(Q.OWN_LEASE, {"pid": pid, "person": person.id}).one_or_none()
-            if own is not None:
-                if own.expires_at > now:
-                    conn.execute(Q.RENEW_LEASE, {"lease_id": own.id, "exp": expires})
-                    return self._task(conn, own.item_id, expires)
-                conn.execute(Q.DROP_LEASE, {"lease_id": own.id})
-            others = list(conn.execute(Q.LIVE_LEASES, {"pid": pid, "now": now}).scalars())
-            exclude: set[int] = set()
-            for _ in range(_ROUTE_TRIES):
-                item_id = live.choose(person.id, others, exclude)
-                if item_id is None:
-                    return None
-                row = self._claim(conn, item_id, person.id, int(p.overlap), now)
-                if row is not None:
-                    conn.execute(
-                        insert(leases),
-                        {
-                            "project_id": pid,
-                            "item_id": item_id,
-                            "person_id": person.id,
-                            "created_at": now,
-                            "expires_at": expires,
-                        },
-                    )
-                    content = json.loads(row.content) if row.kind == "json" else row.content
-                    return Task(item_id, str(row.external_id), str(row.kind), content, expires)
-                exclude.add(item_id)  # the cache was stale or another process holds it
-            return None
+        raw = Q.Raw(conn)
+        p, live = self._synced(conn, person, pid)
+        overlap, expires = int(p[4]), now + int(p[5])
+        own = raw.first(Q.OWN_LEASE, {"pid": pid, "person": person.id})
+        if own is not None:  # (id, item_id, expires_at, created_at)
+            if own[2] > now:
+                raw.run(Q.RENEW_LEASE, {"lease_id": own[0], "exp": expires})
+                return self._task(raw, own[1], expires)
+            raw.run(Q.DROP_LEASE, {"lease_id": own[0]})
+        others = raw.column(Q.LIVE_LEASES, {"pid": pid, "now": now})
+        exclude: set[int] = set()
+        for _ in range(_ROUTE_TRIES):
+            item_id = live.choose(person.id, others, exclude)
+            if item_id is None:
+                return None
+            row = self._claim(raw, item_id, person.id, overlap, now)
+            if row is not None:  # (n_answers, gold, external_id, kind, content)
+                raw.run(
+                    Q.INSERT_LEASE,
+                    {"pid": pid, "item": item_id, "person": person.id, "now": now, "exp": expires},
+                )
+                return self._make_task(item_id, row[2], row[3], row[4], expires)
+            exclude.add(item_id)  # the cache was stale or another process holds it
+        return None
 
     @staticmethod
-    def _claim(conn: Connection, item_id: int, person_id: int, overlap: int, now: float) -> Any:
+    def _claim(raw: Q.Raw, item_id: int, person_id: int, overlap: int, now: float) -> Any:
         """The item's row, locked, when ``person_id`` may lease it now; else None."""
-        row = conn.execute(Q.LOCK_ITEM, {"item": item_id}).one_or_none()
+        row = raw.first(Q.LOCK_ITEM, {"item": item_id})
         if row is None:  # locked by a concurrent lease on PostgreSQL: take another
             return None
-        held, mine = conn.execute(
-            Q.CLAIM_CHECK, {"item": item_id, "now": now, "person": person_id}
-        ).one()
-        if mine or (row.gold is None and row.n_answers + held >= overlap):
+        held, mine = raw.first(Q.CLAIM_CHECK, {"item": item_id, "now": now, "person": person_id})
+        if mine or (row[1] is None and row[0] + held >= overlap):
             return None
         return row
 
     @staticmethod
-    def _task(conn: Connection, item_id: int, expires: float) -> Task:
-        it = conn.execute(Q.TASK, {"item": item_id}).one()
-        content: Any = json.loads(it.content) if it.kind == "json" else it.content
-        return Task(int(item_id), str(it.external_id), str(it.kind), content, expires)
+    def _make_task(item_id: int, external_id: str, kind: str, content: str, expires: float) -> Task:
+        body: Any = json.loads(content) if kind == "json" else content
+        return Task(int(item_id), str(external_id), str(kind), body, expires)
+
+    def _task(self, raw: Q.Raw, item_id: int, expires: float) -> Task:
+        it = raw.first(Q.TASK, {"item": item_id})
+        return self._make_task(item_id, it[0], it[1], it[2], expires)
 
     def answer(
         self, person: Person, project: str, item_id: int, label: str, client_key: str
@@ -456,80 +458,76 @@ class LabelService:
         now = time.time()
 
         def op(conn: Connection) -> tuple[tuple[dict[str, Any], bool], Any]:
-            if True:
-                p, live = self._synced(conn, person, pid)
-                classes = list(p.classes)
-                if label not in classes:
-                    raise Invalid(
-                        f"label {label[:100]!r} is not one of the project's classes: "
-                        f"{', '.join(classes)}."
+            raw = Q.Raw(conn)
+            p, live = self._synced(conn, person, pid)
+            classes = live.classes
+            if label not in classes:
+                raise Invalid(
+                    f"label {label[:100]!r} is not one of the project's classes: "
+                    f"{', '.join(classes)}."
+                )
+            code = classes.index(label)
+            prev = raw.first(Q.BY_CLIENT_KEY, {"person": person.id, "key": client_key})
+            if prev is not None:  # (id, item_id, label, seq)
+                if prev[1] != item_id or prev[2] != code:
+                    raise Conflict(
+                        f"client key {client_key!r} was already used for another answer."
                     )
-                code = classes.index(label)
-                prev = conn.execute(
-                    Q.BY_CLIENT_KEY, {"person": person.id, "key": client_key}
-                ).one_or_none()
-                if prev is not None:
-                    if prev.item_id != item_id or prev.label != code:
-                        raise Conflict(
-                            f"client key {client_key!r} was already used for another answer."
-                        )
-                    return (self._answer_json(prev.id, item_id, label, prev.seq), False), None
-                it = conn.execute(Q.ITEM, {"item": item_id, "pid": pid}).one_or_none()
-                if it is None:
-                    raise NotFound(f"no item {item_id} in project {project!r}.")
-                twice = conn.execute(Q.ANSWERED, {"item": item_id, "person": person.id}).first()
-                if twice is not None:
-                    raise Conflict(f"you have already answered item {item_id}.")
-                lease = conn.execute(Q.OWN_LEASE, {"pid": pid, "person": person.id}).one_or_none()
-                mine = lease is not None and lease.item_id == item_id
-                lease_created = lease.created_at if lease is not None else now
-                lease_live = lease is not None and lease.expires_at > now
-                if it.gold is None:
-                    # a live lease of one's own is a reserved slot; otherwise there must
-                    # be room beside everyone else's live leases
-                    held = (
-                        0
-                        if mine and lease_live
-                        else conn.execute(
-                            Q.HELD, {"item": item_id, "now": now, "person": person.id}
-                        ).scalar_one()
+                return (self._answer_json(prev[0], item_id, label, prev[3]), False), None
+            it = raw.first(Q.ITEM, {"item": item_id, "pid": pid})
+            if it is None:  # (n_answers, gold)
+                raise NotFound(f"no item {item_id} in project {project!r}.")
+            if raw.first(Q.ANSWERED, {"item": item_id, "person": person.id}) is not None:
+                raise Conflict(f"you have already answered item {item_id}.")
+            lease = raw.first(Q.OWN_LEASE, {"pid": pid, "person": person.id})
+            mine = lease is not None and lease[1] == item_id
+            lease_created = lease[3] if lease is not None else now
+            lease_live = lease is not None and lease[2] > now
+            if it[1] is None:
+                # a live lease of one's own is a reserved slot; otherwise there must
+                # be room beside everyone else's live leases
+                held = (
+                    0
+                    if mine and lease_live
+                    else raw.scalar(Q.HELD, {"item": item_id, "now": now, "person": person.id})
+                )
+                room = raw.rowcount(
+                    Q.TAKE_SLOT, {"item": item_id, "held": held, "overlap": int(p[4])}
+                )
+                if room == 0:
+                    raise Conflict(
+                        f"item {item_id} has all the answers it needs "
+                        "(your lease had expired); ask for the next task."
                     )
-                    room = conn.execute(
-                        Q.TAKE_SLOT, {"item": item_id, "held": held, "overlap": int(p.overlap)}
-                    ).rowcount
-                    if room == 0:
-                        raise Conflict(
-                            f"item {item_id} has all the answers it needs "
-                            "(your lease had expired); ask for the next task."
-                        )
-                seq = conn.execute(Q.NEXT_SEQ, {"pid": pid}).scalar_one()
-                aid = conn.execute(
-                    insert(answers),
-                    {
-                        "project_id": pid,
-                        "item_id": item_id,
-                        "person_id": person.id,
-                        "label": code,
-                        "client_key": client_key,
-                        "seq": seq,
-                        "created_at": now,
-                        "duration_ms": int(1000 * (now - lease_created)) if mine else None,
-                        "undone": False,
-                        "source": "web",
-                    },
-                ).inserted_primary_key[0]
-                if mine and lease is not None:
-                    conn.execute(Q.DROP_LEASE, {"lease_id": lease.id})
-                version = int(p.version)
+            seq = int(raw.scalar(Q.NEXT_SEQ, {"pid": pid}))
+            aid = raw.scalar(
+                Q.INSERT_ANSWER,
+                {
+                    "pid": pid,
+                    "item": item_id,
+                    "person": person.id,
+                    "label": code,
+                    "key": client_key,
+                    "seq": seq,
+                    "now": now,
+                    "duration_ms": int(1000 * (now - lease_created)) if mine else None,
+                },
+            )
+            if mine and lease is not None:
+                raw.run(Q.DROP_LEASE, {"lease_id": lease[0]})
+            version = int(p[2])
+            # the cache follows within the transaction, lock held, when it is exactly one
+            # answer behind (a failed commit invalidates it: see GroupCommit and _write)
+            applied = live.version == version and seq == live.seq + 1
+            if applied:
+                live.apply([(item_id, person.id, code)], seq)
 
             def after() -> None:
-                # committed: advance the cache (or catch up when another process came between)
-                if live.version == version and seq == live.seq + 1:
-                    live.apply([(item_id, person.id, code)], seq)
-                elif seq > live.seq:
+                # committed: catch up when another process came between
+                if not applied and seq > live.seq:
                     with self.db.read() as rc:
                         live.sync(rc, version, seq)
-                if live.since_refresh >= self.refresh_every:
+                if live.refresh_due(self.refresh_every):
                     self.wake.set()
 
             return (self._answer_json(aid, item_id, label, seq), True), after
@@ -584,7 +582,7 @@ class LabelService:
         def op(conn: Connection) -> tuple[Task | None, Any]:
             p, live = self._synced(conn, person, pid)
             last = conn.execute(
-                select(answers.c.id, answers.c.item_id)
+                select(answers.c.id, answers.c.item_id, answers.c.label)
                 .where(
                     answers.c.project_id == pid,
                     answers.c.person_id == person.id,
@@ -605,7 +603,7 @@ class LabelService:
             conn.execute(
                 delete(leases).where(leases.c.project_id == pid, leases.c.person_id == person.id)
             )
-            expires = now + int(p.lease_seconds)
+            expires = now + int(p[5])
             conn.execute(
                 insert(leases).values(
                     project_id=pid,
@@ -615,9 +613,20 @@ class LabelService:
                     expires_at=expires,
                 )
             )
+            # other server processes see a new version and rebuild; this one takes the
+            # answer out of its cache once committed (O(answers), no rebuild)
+            seen, seq = live.version, live.seq
             self._bump(conn, pid)
-            # an answer left: the cache cannot subtract it, so it rebuilds once committed
-            return self._task(conn, last.item_id, expires), lambda: self._rebuild(live)
+            version = int(Q.Raw(conn).first(Q.PROJECT, {"pid": pid})[2])
+
+            def after() -> None:
+                if live.version == seen and live.seq == seq:
+                    live.unapply(int(last.item_id), person.id, int(last.label))
+                    live.version = version
+                else:  # the cache moved meanwhile: build it from the database
+                    self._rebuild(live)
+
+            return self._task(Q.Raw(conn), last.item_id, expires), after
 
         return self._write(pid, op)
 

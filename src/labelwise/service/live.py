@@ -65,24 +65,6 @@ def _refresh_hooks(policy: RoutingPolicy, state: CampaignState) -> None:
         policy.on_refresh(state)
 
 
-def _record_rounds(
-    state: CampaignState,
-    item: NDArray[np.int64],
-    worker: NDArray[np.int64],
-    label: NDArray[np.int64],
-) -> None:
-    """Record answers in rounds with distinct items (``CampaignState.record`` needs that)."""
-    if item.size == 0:
-        return
-    order = np.argsort(item, kind="stable")
-    it = item[order]
-    start = np.r_[0, np.flatnonzero(np.diff(it)) + 1]
-    rank = np.arange(it.size) - np.repeat(start, np.diff(np.r_[start, it.size]))
-    for r in range(int(rank.max()) + 1):
-        sel = order[rank == r]
-        state.record(item[sel], worker[sel], label[sel])
-
-
 class LiveProject:
     """Routing cache of one project. All access goes through :attr:`lock`."""
 
@@ -151,8 +133,7 @@ class LiveProject:
         ):
             self._note_skip(int(s.person_id), int(s.item_id))
         if ans:
-            _record_rounds(
-                self.state,
+            self.state.record(
                 np.asarray([self.item_code[a.item_id] for a in ans], dtype=np.int64),
                 np.asarray([self.person_code[a.person_id] for a in ans], dtype=np.int64),
                 np.asarray([a.label for a in ans], dtype=np.int64),
@@ -196,9 +177,8 @@ class LiveProject:
 
     def apply(self, new: list[tuple[int, int, int]], seq: int) -> None:
         """Record committed answers ``(item_id, person_id, label)`` up to ``seq``."""
-        if new:
-            _record_rounds(
-                self.state,
+        if new:  # (record counts every answer of a batch that repeats an item)
+            self.state.record(
                 np.asarray([self.item_code[i] for i, _, _ in new], dtype=np.int64),
                 np.asarray([self.person_code[p] for _, p, _ in new], dtype=np.int64),
                 np.asarray([lab for _, _, lab in new], dtype=np.int64),
@@ -206,6 +186,10 @@ class LiveProject:
         self.seq = seq
         self.since_refresh += len(new)
         self.since_model += len(new)
+
+    def unapply(self, item_id: int, person_id: int, label: int) -> None:
+        """Take one committed answer back out of the state (an undo); lock held."""
+        self.state.remove(self.item_code[item_id], self.person_code[person_id], label)
 
     # ------------------------------------------------------------- routing
     def _note_skip(self, person_id: int, item_id: int) -> None:
@@ -254,6 +238,12 @@ class LiveProject:
         if st.gold[code] >= 0 and code in closed:
             return None
         return int(self.item_ids[code])
+
+    def refresh_due(self, every: int) -> bool:
+        """Whether the skills are due for re-estimation: ``every`` new answers, or a
+        twentieth of all answers when that is more (each refresh reads every answer, so
+        a fixed cadence would cost O(answers) per few answers on a large project)."""
+        return self.since_refresh >= max(every, self.state.n_collected // 20)
 
     def refresh(self) -> None:
         """Re-estimate the annotators' confusions (a few EM steps); lock held."""

@@ -85,7 +85,7 @@ class ModelWorker:
         if live.version < 0:
             return False
         with live.lock:
-            if live.since_refresh >= self.svc.refresh_every:
+            if live.refresh_due(self.svc.refresh_every):
                 live.refresh()
             due = pid in self._demand
             with self.svc.db.read() as conn:
