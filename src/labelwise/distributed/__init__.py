@@ -6,5 +6,7 @@ Needs the optional extra ``labelwise[dask]`` (``dask[dataframe]`` and ``distribu
 from __future__ import annotations
 
 from labelwise.distributed.dawid_skene import DaskDawidSkene
+from labelwise.distributed.pool import PoolSelection, ShardedPool, select_from_pool
 
 __all__ = ["DaskDawidSkene"]
+__all__ += ["PoolSelection", "ShardedPool", "select_from_pool"]
