@@ -103,6 +103,11 @@ class ShardedPool:
     def n_partitions(self) -> int:
         return len(self.shards)
 
+    def head(self, n_partitions: int) -> ShardedPool:
+        """The pool made of the first ``n_partitions`` partitions (rows keep their numbers)."""
+        check_number(n_partitions, "n_partitions", "ShardedPool.head", kind=int, low=1)
+        return self._build(list(self.shards[:n_partitions]), self.n_features)
+
     @classmethod
     def _build(cls, shards: list[_Shard], n_features: int) -> ShardedPool:
         if not shards:
@@ -217,11 +222,20 @@ def _merge(a: _Candidates, b: _Candidates, m: int) -> _Candidates:
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak resident memory in MiB (``VmHWM``: unlike ``ru_maxrss`` it
+    does not carry over the peak of the process a Dask worker was forked from)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
     try:
         import resource
-    except ImportError:  # pragma: no cover - not on Windows
+    except ImportError:  # pragma: no cover - Windows
         return float("nan")
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover
 
 
 def _score_partition(
