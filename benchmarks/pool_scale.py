@@ -15,8 +15,9 @@ A round is :func:`labelwise.distributed.select_from_pool` on a ``LocalCluster`` 
 worker processes x 1 thread with a 2 GiB memory limit each: the model broadcast once,
 every shard scored in chunks of 262,144 rows (margin), the per-shard top 2,000
 merged, and a batch of 200 chosen by ``cluster_top``. Two rounds per size (the
-second excludes the first's batch; one at 50 shards and more, for the time budget); the sizes use the first 1, 10 and all shards of
-the same directory. Peak memory is each worker process's peak resident set size.
+second excludes the first's batch), one at 50 shards and more (time budget); the
+sizes use the first 1, 10 and all shards of the same directory. Peak memory is each
+worker process's peak resident set size.
 The in-memory path (the whole 1M pool loaded, ``predict_proba``, ``margin``,
 ``cluster_top``) is timed at 1M for the overhead ratio; it cannot run at 100M here.
 """
