@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from labelwise.distributed.dawid_skene import DaskDawidSkene
 from labelwise.distributed.pool import PoolSelection, ShardedPool, select_from_pool
+from labelwise.distributed.sharded_index import ShardedIndex
 
 __all__ = ["DaskDawidSkene"]
-__all__ += ["PoolSelection", "ShardedPool", "select_from_pool"]
+__all__ += ["PoolSelection", "ShardedIndex", "ShardedPool", "select_from_pool"]
