@@ -100,7 +100,7 @@ def main() -> None:
     try:
         start = time.perf_counter()
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, memory_limit="2GiB", dashboard_address=None
+            n_workers=2, threads_per_worker=1, memory_limit="2GiB", dashboard_address=":0"
         )
         client = Client(cluster)
         print(f"cluster start: {time.perf_counter() - start:.1f} s", flush=True)

@@ -26,7 +26,7 @@ CUTS = [0, 1500, 1501, 4000, 9000, 12_345, 16_000, 20_000]  # uneven, one of a s
 def client():
     logging.getLogger("distributed").setLevel(logging.ERROR)
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
         as cluster,
         Client(cluster) as c,
     ):  # fmt: skip

@@ -240,6 +240,7 @@ def _peak_rss_mb() -> float:
 
 def _score_partition(
     shard: _Shard,
+    array: Any,
     offset: int,
     model: Any,
     strategy: str,
@@ -247,8 +248,15 @@ def _score_partition(
     chunk_rows: int,
     exclude: IntArray,
 ) -> _Candidates:
-    """Score one partition chunk by chunk; keep its best ``m`` rows (runs on a worker)."""
+    """Score one partition chunk by chunk; keep its best ``m`` rows (the Dask task).
+
+    A partition scattered from the client arrives as ``array`` (Dask resolves a
+    future passed as an argument, not one inside ``shard``).
+    """
     from labelwise.active.strategies import get_score
+
+    if array is not None:
+        shard = _Shard(rows=shard.rows, array=array, index=shard.index)
 
     score = get_score(strategy)
     start_time = time.perf_counter()
@@ -430,22 +438,6 @@ def select_from_pool(
     )
 
 
-def _run_partition(
-    shard: _Shard,
-    array: Any,
-    offset: int,
-    model: Any,
-    strategy: str,
-    m: int,
-    chunk_rows: int,
-    exclude: IntArray,
-) -> _Candidates:
-    """The Dask task; a partition scattered from the client arrives as ``array``."""
-    if array is not None:
-        shard = _Shard(rows=shard.rows, array=array, index=shard.index)
-    return _score_partition(shard, offset, model, strategy, m, chunk_rows, exclude)
-
-
 def _stream(partitions: Iterator[Any]) -> Iterator[tuple[_Shard, int]]:
     """(shard, offset) of each partition a generator yields, numbered as they come."""
     offset, width = 0, None
@@ -476,7 +468,7 @@ def _score_all(
     """
     if client is None:
         for shard, offset in jobs:
-            yield _score_partition(shard, int(offset), model, strategy, m, chunk_rows, exclude)
+            yield _score_partition(shard, None, offset, model, strategy, m, chunk_rows, exclude)
         return
     from dask.distributed import as_completed
 
@@ -490,7 +482,7 @@ def _score_all(
             array = client.scatter(shard.array, hash=False)
             shard = _Shard(rows=shard.rows, index=shard.index)
         return client.submit(
-            _run_partition, shard, array, offset, model_f, strategy, m, chunk_rows, excl_f,
+            _score_partition, shard, array, offset, model_f, strategy, m, chunk_rows, excl_f,
             pure=False,
         )  # fmt: skip
 
