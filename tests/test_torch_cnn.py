@@ -10,6 +10,7 @@ pytest.importorskip("torch")
 import torch
 from sklearn.base import clone
 
+from _torch_threads import one_torch_thread  # noqa: F401
 from labelwise.errors import InputError, ResourceError
 from labelwise.models import SmallCNNClassifier, small_cnn
 from labelwise.scaling import noise_volume_study
@@ -17,13 +18,7 @@ from labelwise.scaling import noise_volume_study
 SHAPE = (8, 8, 3)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: the test machine's two cores are shared with the rest of the suite."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)  # small images keep the CPU test short; the layers are the same
+# small images keep the CPU test short; the layers are the same
 
 
 def _images(n, seed=0):

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from _crowd import make_crowd
+from _torch_threads import one_torch_thread  # noqa: F401
 from labelwise import Annotations, DawidSkene
 from labelwise.aggregate import GLAD, OneCoinDawidSkene
 from labelwise.errors import ParameterError, ResourceError
