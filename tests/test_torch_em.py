@@ -55,6 +55,15 @@ def test_torch_cpu_matches_numpy_with_gold_and_an_item_prior(seed):
 
 
 @needs_torch
+def test_the_index_add_e_step_of_devices_without_sparse_csr(monkeypatch):
+    import labelwise.aggregate._torch as torch_path
+
+    ann, _ = make_crowd(n_items=500, k=4, seed=5)
+    monkeypatch.setattr(torch_path, "_SPARSE_DEVICES", ())  # as on MPS
+    _same(DawidSkene().fit(ann), DawidSkene(device="cpu").fit(ann), DS_ATOL)
+
+
+@needs_torch
 def test_torch_cpu_recovers_the_truth_on_a_larger_synthetic_crowd():
     ann, truth = make_crowd(n_items=20_000, k=3, per_item=3, seed=7)
     fitted = DawidSkene(device="cpu").fit(ann)

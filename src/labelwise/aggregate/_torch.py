@@ -1,12 +1,15 @@
 """The EM loop on a torch device: Dawid-Skene and one-coin Dawid-Skene on a GPU.
 
 The numpy loop (:class:`~labelwise.aggregate._em.EMAggregator`) runs the E-step and
-the M-step as sparse products over the one-hot answer matrix. Here the same two steps
-are ``index_add_`` over the annotation arrays kept on the device:
+the M-step as sparse products over the one-hot answer matrix ``S``. Here the same two
+steps run on the device:
 
-- M-step of Dawid-Skene: ``counts[worker * K + label] += posterior[item]``, the rows
-  of ``S.T @ T``; of one-coin: ``hits[worker] += posterior[item, label]``;
-- E-step: ``log_lik[item] += log_confusion_rows[worker * K + label]`` (``S @ log pi``).
+- Dawid-Skene: the E-step ``S @ log pi`` as a torch sparse CSR product (cuSPARSE on
+  a GPU; ``log_lik[item] += log_confusion_rows[worker * K + label]`` by ``index_add_``
+  on MPS), the M-step ``S.T @ T`` as ``counts[worker * K + label] += posterior[item]``
+  by ``index_add_``;
+- one-coin: ``hits[worker] += posterior[item, label]`` and the per-cell bonus, both
+  ``index_add_`` / ``index_put_`` over the annotation arrays.
 
 Every other step (soft-majority start, class prior, per-item prior, gold clamping,
 the stopping rule) is the numpy loop's, written once more in torch, in the same
@@ -31,6 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 __all__ = ["fit_em_torch", "torch_device"]
+
+#: Device types whose torch build multiplies sparse CSR by dense (MPS does not).
+_SPARSE_DEVICES = ("cpu", "cuda")
 
 
 def torch_device(device: Any, owner: str) -> torch.device:
@@ -104,11 +110,33 @@ class _Kernel:
 
 
 class _DawidSkeneKernel(_Kernel):
+    """Dawid-Skene's E-step ``S @ log pi`` as a torch sparse CSR product (``index_add_``
+    on a device without sparse CSR: MPS); its M-step ``S.T @ T`` as ``index_add_`` over
+    the annotations in item order, which sums in scipy's order (a CSR product of
+    ``S.T`` rounds differently and can move the stopping iteration on a real crowd)."""
+
     def __init__(self, model: Any, annotations: Annotations, dev: torch.device, dtype: Any):
         super().__init__(model, annotations, dev, dtype)
         # row of each answer in S.T: (worker, given label)
         self.row = self.worker * self.k + self.label
         del self.worker
+        self.s = None
+        if dev.type in _SPARSE_DEVICES:
+            self.s = self._csr(annotations.answer_matrix(np.float32).tocsr())
+
+    def _csr(self, m: Any) -> torch.Tensor:
+        import warnings
+
+        torch = self.torch
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(
+                torch.from_numpy(m.indptr.astype(np.int64)),
+                torch.from_numpy(m.indices.astype(np.int64)),
+                torch.from_numpy(m.data.astype(np.float32)),
+                size=m.shape,
+                check_invariants=False,
+            ).to(self.dev)
 
     def m_step(self, post: torch.Tensor) -> torch.Tensor:
         torch, k, w = self.torch, self.k, self.w
@@ -121,6 +149,8 @@ class _DawidSkeneKernel(_Kernel):
     def log_likelihood(self, confusion: torch.Tensor) -> torch.Tensor:
         torch, k, w = self.torch, self.k, self.w
         rows = torch.log(confusion).to(self.dtype).transpose(1, 2).reshape(w * k, k)
+        if self.s is not None:
+            return self.s @ rows.contiguous()
         out = torch.zeros((self.n, k), dtype=self.dtype, device=self.dev)
         return out.index_add_(0, self.item, rows[self.row])
 
