@@ -149,7 +149,7 @@ class ShardedIndex(NeighborIndex):
         :class:`~labelwise.distributed.ShardedPool` (read partition by partition)."""
         import faiss
 
-        from labelwise.distributed.pool import ShardedPool, _chunks
+        from labelwise.distributed.shards import ShardedPool, _chunks
 
         name = type(self).__name__
         check_option(self.metric, "metric", name, ("cosine", "l2"))
