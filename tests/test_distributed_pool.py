@@ -122,6 +122,15 @@ def test_other_diversity_strategies_use_the_merged_candidates(client, data, shar
         np.testing.assert_array_equal(got.ids, cand[expected()])
 
 
+def test_coreset_starts_from_the_labeled_rows(data):
+    X, model = data
+    cand = top_k(margin(model.predict_proba(X)), 60)
+    got = select_from_pool(
+        model, X, 6, diversity="coreset", labeled_features=X[:300], random_state=0
+    )
+    np.testing.assert_array_equal(got.ids, cand[coreset(X[cand], 6, labeled=X[:300])])
+
+
 def test_excluded_rows_are_never_chosen(client, data, shard_dir):
     X, model = data
     scores = margin(model.predict_proba(X))

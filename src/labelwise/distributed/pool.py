@@ -191,7 +191,9 @@ class PoolSelection:
     peak_rss_mb: float
 
 
-def _choose(best: _Candidates, n: int, diversity: str | None, random_state: Any) -> IntArray:
+def _choose(
+    best: _Candidates, n: int, diversity: str | None, labeled: Any, random_state: Any
+) -> IntArray:
     """Positions into the merged candidates forming the batch."""
     from labelwise.active import diversity as div
 
@@ -204,7 +206,7 @@ def _choose(best: _Candidates, n: int, diversity: str | None, random_state: Any)
             E, best.scores, n, oversample=-(-len(E) // n), random_state=random_state
         )
     if diversity == "coreset":
-        return div.coreset(E, n, random_state=random_state)
+        return div.coreset(E, n, labeled=labeled, random_state=random_state)
     if diversity == "badge":
         return div.badge(best.proba, E, n, random_state=random_state)
     return div.weighted_kmeans_pp(E, np.maximum(best.scores, 0.0), n, random_state=random_state)
@@ -221,6 +223,7 @@ def select_from_pool(
     exclude: ArrayLike | None = None,
     client: Any = None,
     chunk_rows: int = 262_144,
+    labeled_features: ArrayLike | None = None,
     random_state: Any = None,
 ) -> PoolSelection:
     """Choose ``n`` pool rows to label next, scoring the pool partition by partition.
@@ -246,6 +249,9 @@ def select_from_pool(
         Score partitions on its workers; ``None`` scores them in this process.
     chunk_rows : int
         Rows scored at a time; bounds a worker's memory with the candidates.
+    labeled_features : array (l, d), optional
+        Features of the rows already labeled: ``diversity="coreset"`` starts from them
+        (the batch is then far from what is labeled, not only spread within itself).
 
     Returns
     -------
@@ -291,7 +297,7 @@ def select_from_pool(
         seen += 1
     if best.ids.size < n:
         raise InputError(f"a batch of {n} is larger than the {best.ids.size} unlabeled pool rows.")
-    pos = _choose(best, n, diversity, random_state)
+    pos = _choose(best, n, diversity, labeled_features, random_state)
     return PoolSelection(
         ids=best.ids[pos],
         scores=best.scores[pos],
