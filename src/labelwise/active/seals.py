@@ -43,8 +43,10 @@ class SEALS:
         Neighbours added per labeled item (the paper uses 100).
     metric : {"cosine", "l2"}
         Similarity of the index (when ``index`` is not given).
-    kind : {"auto", "flat", "hnsw", "ivf"}
-        Index kind (exact below 50,000 rows with ``"auto"``, HNSW above).
+    kind : {"auto", "flat", "hnsw", "ivf", "sharded"}
+        Index kind (exact below 50,000 rows with ``"auto"``, HNSW above);
+        ``"sharded"``: an IVF index split in shards searched in parallel
+        (:class:`~labelwise.distributed.ShardedIndex`, for pools of many millions).
     index : NeighborIndex, optional
         An index already fitted on the pool (shared with ``curate``); then ``fit``
         does not rebuild it.
@@ -72,7 +74,7 @@ class SEALS:
         k: int = 100,
         *,
         metric: Literal["cosine", "l2"] = "cosine",
-        kind: Literal["auto", "flat", "hnsw", "ivf"] = "auto",
+        kind: Literal["auto", "flat", "hnsw", "ivf", "sharded"] = "auto",
         index: NeighborIndex | None = None,
         n_random: int = 0,
         precompute: bool = False,
@@ -97,7 +99,12 @@ class SEALS:
         else:
             if X is None:
                 raise InputError("SEALS.fit needs the pool's embeddings X (or a fitted index).")
-            self.index_ = NeighborIndex(metric=self.metric, kind=self.kind).fit(X)
+            if self.kind == "sharded":
+                from labelwise.distributed.sharded_index import ShardedIndex
+
+                self.index_ = ShardedIndex(metric=self.metric).fit(X)
+            else:
+                self.index_ = NeighborIndex(metric=self.metric, kind=self.kind).fit(X)
         n = int(self.index_.n_)
         self.n_pool_ = n
         self._labeled = np.zeros(n, dtype=bool)

@@ -71,6 +71,11 @@ class EMAggregator(BaseAggregator):
 
     # -------------------------------------------------------------------- loop
     def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
+        if getattr(self, "device", None) is not None:
+            from labelwise.aggregate._torch import fit_em_torch
+
+            fit_em_torch(self, annotations, gold)
+            return
         self._prepare(annotations)
         item_prior = getattr(self, "_item_prior", None)
         log_item_prior = None

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from labelwise.aggregate._base import has_converged
 from labelwise.aggregate._sparse import Cells, answer_cells, pick_top, uses_sparse
 from labelwise.annotations import Annotations
+from labelwise.errors import ParameterError
 
 __all__ = ["SparseEMMixin", "fit_sparse_em"]
 
@@ -140,5 +141,13 @@ class SparseEMMixin:
         if not uses_sparse(annotations):
             super()._fit(annotations, gold)  # type: ignore[misc]
             return
+        device = getattr(self, "device", None)
+        if device is not None:
+            raise ParameterError(
+                f"{type(self).__name__}(device={device!r}): the torch path keeps the "
+                f"(n_items, K) posterior dense; {annotations.n_items:,} items x "
+                f"{annotations.n_classes:,} classes is past the dense limit, so use device=None "
+                "(the sparse numpy path)."
+            )
         self._prepare(annotations)  # type: ignore[attr-defined]
         fit_sparse_em(self, annotations, gold)

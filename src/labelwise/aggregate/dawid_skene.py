@@ -117,6 +117,12 @@ class DawidSkene(EMAggregator):
         Dirichlet pseudo-count added to every confusion-matrix cell (and to the
         class counts of the prior). Keeps annotators seen on few items from getting
         zero-probability answers; ``0`` is the plain maximum-likelihood EM.
+    device : str or None
+        ``None`` runs the loop in numpy/scipy. A torch device name (``"cuda"``,
+        ``"cuda:1"``, ``"cpu"``, ``"mps"``) runs it in torch on that device with
+        ``index_add_`` over the annotation arrays (optional extra ``labelwise[gpu]``);
+        a device that is not there raises :class:`~labelwise.errors.ResourceError`,
+        never a silent fallback to the CPU.
 
     Attributes
     ----------
@@ -151,10 +157,18 @@ class DawidSkene(EMAggregator):
 
     _loop_dtype = np.float32
 
-    def __init__(self, *, max_iter: int = 100, tol: float = 1e-5, smoothing: float = 0.01):
+    def __init__(
+        self,
+        *,
+        max_iter: int = 100,
+        tol: float = 1e-5,
+        smoothing: float = 0.01,
+        device: str | None = None,
+    ):
         self.max_iter = max_iter
         self.tol = tol
         self.smoothing = smoothing
+        self.device = device
 
     def _prepare(self, annotations: Annotations) -> None:
         n, w, k = annotations.n_items, annotations.n_workers, annotations.n_classes
@@ -182,7 +196,7 @@ class DawidSkene(EMAggregator):
         return np.asarray(self._s @ log_confusion_rows(self.confusion_))
 
     def _finalize(self, annotations: Annotations, posterior: NDArray[np.float64]) -> None:
-        del self._s
+        self.__dict__.pop("_s", None)  # the torch path never built it
         self.confusion_ = self.confusion_.astype(np.float64)
         self.skill_ = expected_accuracy(self.confusion_, self.prior_)
 
@@ -201,6 +215,9 @@ class OneCoinDawidSkene(SparseEMMixin, EMAggregator):
     smoothing : float
         Beta pseudo-counts: ``smoothing`` right and ``smoothing`` wrong answers are
         added to every annotator's counts.
+    device : str or None
+        As in :class:`DawidSkene` (the torch path needs the dense posterior, so not
+        with many classes).
 
     Attributes
     ----------
@@ -219,10 +236,18 @@ class OneCoinDawidSkene(SparseEMMixin, EMAggregator):
     is the most probable answered class.
     """
 
-    def __init__(self, *, max_iter: int = 100, tol: float = 1e-5, smoothing: float = 0.5):
+    def __init__(
+        self,
+        *,
+        max_iter: int = 100,
+        tol: float = 1e-5,
+        smoothing: float = 0.5,
+        device: str | None = None,
+    ):
         self.max_iter = max_iter
         self.tol = tol
         self.smoothing = smoothing
+        self.device = device
 
     def _prepare(self, annotations: Annotations) -> None:
         self._n_w = annotations.annotations_per_worker().astype(float)

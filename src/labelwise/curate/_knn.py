@@ -9,12 +9,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from labelwise._validation import check_features, check_number, check_option
+from labelwise.errors import InputError
 from labelwise.index import NeighborIndex
 
 __all__ = ["Neighbors", "nearest_neighbors"]
 
 #: Above this many rows the pass uses an IVF index (a few lists per query).
 EXACT_ROWS = 20_000
+#: Above this many rows the IVF index is split in shards searched in parallel
+#: (:class:`~labelwise.distributed.ShardedIndex`), one per million rows.
+SHARDED_ROWS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -36,12 +40,17 @@ def nearest_neighbors(
     metric: Literal["cosine", "l2"] = "cosine",
     exact: bool | None = None,
     nprobe: int = 2,
+    index: NeighborIndex | None = None,
 ) -> Neighbors:
     """The ``k`` nearest other rows of every row of ``X`` (self excluded).
 
     ``exact=None`` searches exactly up to ``EXACT_ROWS`` rows and with an IVF index
     (``nprobe`` lists per query) above: a near duplicate lies in its original's
     list, and outlier scores only need the distance scale of the neighbourhood.
+    Above ``SHARDED_ROWS`` rows the IVF index is a
+    :class:`~labelwise.distributed.ShardedIndex` (one shard per million rows,
+    searched in parallel). ``index``: an index already fitted on ``X`` (for example
+    a ``ShardedIndex`` shared with SEALS) is used as it is.
     """
     check_number(k, "k", "nearest_neighbors", kind=int, low=1)
     check_option(metric, "metric", "nearest_neighbors", ("cosine", "l2"))
@@ -52,8 +61,20 @@ def nearest_neighbors(
         empty = np.zeros((n, 0))
         return Neighbors(empty.astype(np.float32), empty.astype(np.int64), metric)
     use_exact = n <= EXACT_ROWS if exact is None else exact
-    if use_exact:
+    if index is not None:
+        if getattr(index, "n_", None) != n:
+            raise InputError(
+                f"index was fitted on {getattr(index, 'n_', 'no')} rows; X has {n}. "
+                "Pass the index fitted on X."
+            )
+    elif use_exact:
         index = NeighborIndex(metric=metric, kind="flat").fit(data)
+    elif n > SHARDED_ROWS and exact is None:
+        from labelwise.distributed.sharded_index import ShardedIndex
+
+        index = ShardedIndex(
+            metric=metric, n_shards=-(-n // 1_000_000), nlist=int(2 * np.sqrt(n)), nprobe=nprobe
+        ).fit(data)
     else:
         # ~2 sqrt(n) lists: training k-means stays cheap (it dominated with 4 sqrt(n))
         # and each query scans about nprobe * sqrt(n) / 2 rows

@@ -221,6 +221,18 @@ def _check(k: int, ordinary: tuple[int, int], z_threshold: float, identical: flo
         )
 
 
+def _own_index(index: NeighborIndex | None, data: NDArray[Any]) -> NeighborIndex:
+    """``index`` when it was fitted on ``data``'s rows (cosine), else an exact flat index."""
+    if index is None:
+        return NeighborIndex(metric="cosine", kind="flat").fit(data)
+    if getattr(index, "n_", None) != data.shape[0] or index.metric != "cosine":
+        raise InputError(
+            f"index must be a cosine index fitted on the {data.shape[0]} rows searched; it has "
+            f"{getattr(index, 'n_', 'no')} rows and metric {index.metric!r}."
+        )
+    return index
+
+
 def near_duplicates(
     X: ArrayLike,
     *,
@@ -231,6 +243,7 @@ def near_duplicates(
     keys: Sequence[Any] | NDArray[Any] | None = None,
     reference_keys: Sequence[Any] | NDArray[Any] | None = None,
     identical: float = DEFAULT_IDENTICAL,
+    index: NeighborIndex | None = None,
 ) -> NearDuplicates:
     """Near-duplicate pairs within ``X``, or between ``X`` and ``reference``, by calibrated gap.
 
@@ -255,6 +268,10 @@ def near_duplicates(
         Pairs at this cosine or above count whatever their gap: the embedding cannot
         tell them apart (a text that differs only in case or spacing). Set it above 1
         to rely on the gap alone.
+    index : NeighborIndex, optional
+        An index already fitted on ``X`` (or on ``reference`` when given), used in
+        place of the exact flat index: a :class:`~labelwise.distributed.ShardedIndex`
+        for tens of millions of rows.
 
     Returns
     -------
@@ -269,7 +286,7 @@ def near_duplicates(
         if n < 3:
             raise InputError(f"near_duplicates needs at least 3 rows in X; got {n}.")
         depth = min(depth, n - 1)
-        index = NeighborIndex(metric="cosine", kind="flat").fit(data)
+        index = _own_index(index, data)
         dist, idx = index.neighbors_of_indexed(np.arange(n), depth)
         level = _ordinary_level(1.0 - dist.astype(np.float64), ordinary)
         ref_level = level
@@ -283,7 +300,7 @@ def near_duplicates(
         if n_ref < 3:
             raise InputError(f"near_duplicates needs at least 3 reference rows; got {n_ref}.")
         depth = min(depth, n_ref - 1)
-        index = NeighborIndex(metric="cosine", kind="flat").fit(ref)
+        index = _own_index(index, ref)
         dist, idx = index.search(data, depth)
         level = _ordinary_level(1.0 - dist.astype(np.float64), ordinary)
         rdist, ridx = index.neighbors_of_indexed(np.arange(n_ref), depth)
