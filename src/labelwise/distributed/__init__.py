@@ -22,4 +22,11 @@ from labelwise.distributed._fit import SUPPORTED
 from labelwise.distributed.annotations import DaskAnnotations, input_files
 from labelwise.distributed.result import DaskConsensus
 
-__all__ = ["SCHEDULER_ENV", "SUPPORTED", "DaskAnnotations", "DaskConsensus", "connect", "input_files"]
+__all__ = [
+    "SCHEDULER_ENV",
+    "SUPPORTED",
+    "DaskAnnotations",
+    "DaskConsensus",
+    "connect",
+    "input_files",
+]

@@ -78,7 +78,23 @@ def connect(
         ) as cluster,
         Client(cluster) as client,
     ):
+        # a task that raises a LabelwiseError (bad input) is reported once, by the
+        # client, as one line: not also as a worker's "Compute Failed" traceback
+        client.register_plugin(_QuietWorker(), name="labelwise-quiet")
         yield client
+
+
+def _QuietWorker() -> Any:
+    """A worker plugin that sets the worker's own loggers to CRITICAL (kept after a
+    restart); made here so that importing this module does not import distributed."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class QuietWorker(WorkerPlugin):
+        def setup(self, worker: Any) -> None:
+            for name in ("distributed.worker", "distributed.core", "distributed.nanny"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+
+    return QuietWorker()
 
 
 def n_workers(client: Any) -> int:

@@ -37,7 +37,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from labelwise._progress import report
-from labelwise._tables import _normalise_ids
+from labelwise._tables import _normalise_ids, _py
 from labelwise.aggregate._base import (
     clamp_gold,
     gold_log_likelihood,
@@ -149,7 +149,7 @@ def _m_stats(block: Block, spec: Spec, post: NDArray[np.floating]) -> dict[str, 
 
 def _em_start(block: Block, spec: Spec) -> dict[str, Any]:
     gold, rows = _gold(block, spec)
-    post = vote_share(block.ann, gold).astype(spec.cls._loop_dtype)
+    post = vote_share(block.ann, gold).astype(getattr(spec.cls, "_loop_dtype", np.float64))
     out = _m_stats(block, spec, post)
     out["gold_rows"] = rows
     return out
@@ -285,7 +285,7 @@ def _check_gold(gold: Any, stats: dict[str, Any]) -> None:
     if not found.all():
         row = int(np.flatnonzero(~found)[0])
         raise AnnotationsError(
-            f"gold row {row} names item {gold['item'].iloc[row]!r}, which has no annotation "
+            f"gold row {row} names item {_py(gold['item'].iloc[row])!r}, which has no annotation "
             f"({int((~found).sum())} unknown gold item(s) in all)."
         )
 
@@ -339,7 +339,7 @@ def fit_distributed(est: Any, data: DaskAnnotations, gold: Any, prior: Any) -> A
         cls=type(est),
         hyper=tuple(sorted(est.get_params().items())),
         kind=kind,
-        gold=client.scatter(gold_frame, broadcast=True) if gold_frame is not None else None,
+        gold=gold_frame,  # small: travels inside each task's spec
         token=uuid.uuid4().hex,
     )
     est.workers_, est.classes_ = data.worker_ids, data.classes
@@ -432,6 +432,7 @@ def _fit_em(est: Any, data: DaskAnnotations, spec: Spec, gold: Any) -> Spec:
         report(data.progress, f"{name} EM iterations", it, est.max_iter)
         if has_converged(history, est.tol, data.n_annotations):
             est.converged_ = True
+            report(data.progress, f"{name} EM iterations", it, it)  # the stage ends here
             break
     if not est.converged_:
         est._warn_not_converged()

@@ -24,6 +24,7 @@ map-reduce over these partitions (:mod:`labelwise.distributed._fit`).
 from __future__ import annotations
 
 import glob as globlib
+import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,8 +93,9 @@ def input_files(path: str | Path) -> list[str]:
     elif p.is_file():
         files, where = [text], f"file {text!r}"
     elif any(c in text for c in "*?["):
-        files, where = sorted(f for f in globlib.glob(text, recursive=True) if Path(f).is_file()), (
-            f"pattern {text!r}"
+        files, where = (
+            sorted(f for f in globlib.glob(text, recursive=True) if Path(f).is_file()),
+            (f"pattern {text!r}"),
         )
     else:
         raise AnnotationsError(f"annotations {text!r} do not exist (no such file or folder).")
@@ -148,9 +150,7 @@ def _read_chunk(chunk: _Chunk, columns: list[str]) -> pd.DataFrame:
         return table.to_pandas()
     sep = "\t" if ".tsv" in chunk.path.lower() else ","
     try:
-        frame = pd.read_csv(
-            chunk.path, sep=sep, dtype=str, keep_default_na=False, na_values=[""]
-        )
+        frame = pd.read_csv(chunk.path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
     except pd.errors.EmptyDataError:
         raise AnnotationsError(f"file {chunk.path!r} is empty.") from None
     missing = [c for c in columns if c not in frame.columns]
@@ -195,7 +195,7 @@ def _split(source: Any, columns: list[str], n_parts: int) -> _Split:
     kind = _normalise_ids(frame[item_col].iloc[: min(len(frame), 1_000_000)]).dtype
     summary = {
         "rows": len(frame),
-        "item_text": not (kind.kind in "iuf"),
+        "item_text": kind.kind not in "iuf",
         "workers": pd.unique(frame[worker_col]),
         "labels": pd.unique(frame[label_col]),
     }
@@ -204,6 +204,10 @@ def _split(source: Any, columns: list[str], n_parts: int) -> _Split:
 
 def _piece(split: _Split, j: int) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     return split.pieces[j]
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _summary(split: _Split) -> dict[str, Any]:
@@ -470,20 +474,21 @@ class DaskAnnotations:
         progress: ProgressCallback | None = None,
     ) -> DaskAnnotations:
         """From a dask DataFrame (its partitions are the input chunks) or a pandas one
-        (cut into ``npartitions`` chunks and scattered)."""
+        (cut into ``npartitions`` chunks and scattered to every worker: such chunks
+        have no files to be re-read from, so a worker lost during a fit is survived
+        only while another holds a copy)."""
         client = default_client(client)
         columns = [item, worker, label]
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise AnnotationsError(
-                f"annotations are missing column(s) {missing}; found columns "
-                f"{list(frame.columns)}."
+                f"annotations are missing column(s) {missing}; found columns {list(frame.columns)}."
             )
         if isinstance(frame, pd.DataFrame):
             n = max(1, npartitions or 2 * _n_workers(client))
             bounds = np.linspace(0, len(frame), n + 1).astype(int)
-            parts = [frame.iloc[a:b][columns] for a, b in zip(bounds, bounds[1:]) if b > a]
-            sources = client.scatter(parts) if parts else []
+            parts = [frame.iloc[a:b][columns] for a, b in itertools.pairwise(bounds) if b > a]
+            sources = client.scatter(parts, broadcast=True) if parts else []
             total: int | None = len(frame)
         else:  # a dask DataFrame: its partitions are computed on the workers
             sources = client.compute(frame[columns].to_delayed())
@@ -513,9 +518,7 @@ class DaskAnnotations:
             raise AnnotationsError("annotations are empty: the table has no rows.")
         from distributed import wait
 
-        n_parts = npartitions or max(
-            2 * _n_workers(client), -(-(total or 0) // PARTITION_ROWS)
-        )
+        n_parts = npartitions or max(2 * _n_workers(client), -(-(total or 0) // PARTITION_ROWS))
         token = uuid.uuid4().hex[:8]
         splits = client.map(
             _split,
@@ -524,7 +527,9 @@ class DaskAnnotations:
             n_parts=n_parts,
             key=[f"labelwise-split-{token}-{i}" for i in range(len(sources))],
         )
-        summaries_f = client.map(_summary, splits, key=[f"labelwise-summary-{token}-{i}" for i in range(len(splits))])
+        summaries_f = client.map(
+            _summary, splits, key=[f"labelwise-summary-{token}-{i}" for i in range(len(splits))]
+        )
         summaries = []
         for i, fut in enumerate(summaries_f):
             summaries.append(fut.result())
@@ -532,7 +537,9 @@ class DaskAnnotations:
         if sum(s["rows"] for s in summaries) == 0:
             raise AnnotationsError("annotations are empty: the table has no rows.")
         plan = _make_plan(summaries, tuple(columns), classes, duplicates)  # type: ignore[arg-type]
-        plan_f = client.scatter(plan, broadcast=True, hash=False)
+        # a task holding the plan, not scattered data: a worker lost later can
+        # rebuild it (scattered data has no lineage and would be lost with it)
+        plan_f = client.submit(_identity, plan, key=f"labelwise-plan-{token}")
         blocks = []
         for j in range(n_parts):
             pieces = [
@@ -543,7 +550,9 @@ class DaskAnnotations:
                 client.submit(_encode, plan_f, j, *pieces, key=f"labelwise-block-{token}-{j}")
             )
         del splits, summaries_f
-        counts_f = client.map(_block_counts, blocks, key=[f"labelwise-counts-{token}-{j}" for j in range(n_parts)])
+        counts_f = client.map(
+            _block_counts, blocks, key=[f"labelwise-counts-{token}-{j}" for j in range(n_parts)]
+        )
         counts = []
         for j, fut in enumerate(counts_f):
             counts.append(fut.result())
