@@ -41,10 +41,9 @@ from labelwise._tables import (
     _factorize,
     _first_missing_row,
     _normalise_ids,
-    _py,
     normalise_class_names,
 )
-from labelwise.annotations import Annotations
+from labelwise.annotations import Annotations, encode_classes
 from labelwise.errors import AnnotationsError, InputError
 
 __all__ = ["DaskAnnotations", "input_files"]
@@ -187,8 +186,8 @@ def _split(source: Any, columns: list[str], n_parts: int) -> _Split:
             )
     item_col, worker_col, label_col = columns
     items = frame[item_col].to_numpy()
-    bucket = pd.util.hash_array(items) % np.uint64(n_parts)
-    order = np.argsort(bucket, kind="stable")
+    bucket = (pd.util.hash_array(items) % np.uint64(n_parts)).astype(np.uint16)
+    order = np.argsort(bucket, kind="stable")  # a radix sort on 16-bit keys: O(n)
     bounds = np.searchsorted(bucket[order], np.arange(n_parts + 1))
     cols = [frame[c].to_numpy()[order] for c in columns]
     pieces = [tuple(c[bounds[j] : bounds[j + 1]] for c in cols) for j in range(n_parts)]
@@ -247,34 +246,13 @@ def _make_plan(
     label_raw = pd.Series(np.concatenate([s["labels"] for s in summaries])).drop_duplicates()
     label_raw = label_raw.reset_index(drop=True)
     names = normalise_class_names(label_raw, column=f"column {columns[2]!r}")
-    if classes is not None:
-        class_arr = np.asarray(list(classes))
-        if len(set(class_arr.tolist())) != len(class_arr):
-            raise AnnotationsError(f"declared classes contain duplicates: {class_arr.tolist()}.")
-        known = pd.Index(class_arr)
-        if known.inferred_type != pd.Index(names).inferred_type:
-            known, names = pd.Index(class_arr.astype(str)), names.astype(str)
-        codes = known.get_indexer(names)
-        if (codes < 0).any():
-            bad = names.iloc[int(np.flatnonzero(codes < 0)[0])]
-            raise AnnotationsError(
-                f"column {columns[2]!r} has label {_py(bad)!r}, which is not one of the "
-                f"declared classes {class_arr.tolist()}."
-            )
-        label_code = codes.astype(np.int32)
-    else:
-        label_code, class_arr = _factorize(names)
-    if len(class_arr) < 2:
-        raise AnnotationsError(
-            f"only one class ({class_arr.tolist()!r}) in column {columns[2]!r}: aggregation "
-            "needs at least two. Declare the full class list with classes= (CLI: --classes)."
-        )
+    label_code, class_arr = encode_classes(names, classes, columns[2], rows=False)
     return _Plan(
         columns=columns,
         item_text=any(s["item_text"] for s in summaries),
         worker_ids=np.asarray(worker_ids),
         worker_text=workers.dtype.kind not in "iuf",
-        label_raw=pd.Index(label_raw.to_numpy(dtype=object)),
+        label_raw=pd.Index(label_raw.to_numpy()),
         label_code=label_code,
         classes=np.asarray(class_arr),
         duplicates=duplicates,
@@ -302,7 +280,7 @@ def _encode(plan: _Plan, index: int, *pieces: tuple[NDArray[Any], ...]) -> Block
     items = _ids_like(raw_item, plan.item_text)
     item_codes, item_ids = _factorize(items)
     workers = _ids_like(raw_worker, plan.worker_text)
-    worker_codes = pd.Index(plan.worker_ids).get_indexer(workers).astype(np.int32)
+    worker_codes = _lookup(plan.worker_ids, workers.to_numpy())
     label_codes = plan.label_code[plan.label_raw.get_indexer(raw_label)]
     item_codes, worker_codes, label_codes, _ = _apply_duplicate_policy(
         item_codes,
@@ -322,6 +300,18 @@ def _encode(plan: _Plan, index: int, *pieces: tuple[NDArray[Any], ...]) -> Block
         classes=plan.classes,
     )
     return Block(ann, index)
+
+
+def _lookup(ids: NDArray[Any], values: NDArray[Any]) -> NDArray[np.int32]:
+    """Codes of ``values`` in the sorted ``ids``: a table for compact integer ids (no
+    hashing), else a hash index."""
+    if ids.dtype.kind in "iu" and values.dtype.kind in "iu" and ids.size:
+        lo, hi = int(ids[0]), int(ids[-1])
+        if hi - lo <= 4 * ids.size + 1024 and values.min() >= lo and values.max() <= hi:
+            table = np.full(hi - lo + 1, -1, dtype=np.int32)
+            table[ids - lo] = np.arange(ids.size, dtype=np.int32)
+            return table[values - lo]
+    return pd.Index(ids).get_indexer(values).astype(np.int32)
 
 
 def _block_counts(block: Block) -> dict[str, Any]:
