@@ -126,6 +126,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/labelwise-scale"))
     parser.add_argument("--memory-limit", default="4GB")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--max-iter", type=int, default=100, help="EM iterations cap (a 300M run uses 3)"
+    )
     args = parser.parse_args()
     from dask.distributed import Client, LocalCluster
 
@@ -201,7 +204,7 @@ def main() -> None:
                 data.progress = tick
                 t = time.perf_counter()
                 ticks.append(t)
-                model = DawidSkene().fit(data)
+                model = DawidSkene(max_iter=args.max_iter).fit(data)
                 t_fit = time.perf_counter() - t
             # EM iterations proper: from the end of the first to the last (the first
             # includes building the answer matrices)
