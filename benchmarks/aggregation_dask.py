@@ -4,7 +4,8 @@
 
 On one 2-core machine Dask cannot be faster than the in-memory path; this measures
 what the partitioning costs and checks that the labels agree, so that the same fit
-can move to a real cluster (pass a scheduler address to DaskDawidSkene.fit).
+can move to a real cluster (``DaskAnnotations`` on a client of any scheduler).
+Superseded by ``benchmarks/distributed_scale.py`` (from Parquet, up to 100M answers).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine, print_table
 from aggregation_speed import synthetic_crowd
 from labelwise import Annotations, DawidSkene
-from labelwise.distributed import DaskDawidSkene
+from labelwise.distributed import DaskAnnotations
 
 
 def main() -> None:
@@ -42,8 +43,9 @@ def main() -> None:
                 ref = DawidSkene().fit(Annotations.from_frame(frame))
                 t_mem = time.perf_counter() - start
                 start = time.perf_counter()
-                model = DaskDawidSkene().fit(frame, client=client, npartitions=args.partitions)
-                result = model.result_.compute().set_index("item").sort_index()
+                data = DaskAnnotations.from_frame(frame, client=client, npartitions=args.partitions)
+                model = DawidSkene().fit(data)
+                result = model.result_.to_frame().set_index("item").sort_index()
                 t_dask = time.perf_counter() - start
                 agree = float((result["label"].to_numpy() == ref.labels_).mean())
                 rows.append(

@@ -186,32 +186,7 @@ class Annotations:
         workers = _normalise_ids(df[worker])
         labels = normalise_class_names(df[label], column=f"column {label!r}")
 
-        if classes is not None:
-            class_arr = np.asarray(list(classes))
-            if len(set(class_arr.tolist())) != len(class_arr):
-                raise AnnotationsError(
-                    f"declared classes contain duplicates: {class_arr.tolist()}."
-                )
-            known = pd.Index(class_arr)
-            # compare as strings when the declared list and the file disagree in type
-            if known.inferred_type != pd.Index(labels).inferred_type:
-                known = pd.Index(class_arr.astype(str))
-                labels = labels.astype(str)
-            codes = known.get_indexer(labels)
-            if (codes < 0).any():
-                row = int(np.flatnonzero(codes < 0)[0])
-                raise AnnotationsError(
-                    f"column {label!r} row {row} has label {_py(labels.iloc[row])!r}, which is "
-                    f"not one of the declared classes {class_arr.tolist()}."
-                )
-            label_codes = codes.astype(np.int32)
-        else:
-            label_codes, class_arr = _factorize(labels)
-        if len(class_arr) < 2:
-            raise AnnotationsError(
-                f"only one class ({class_arr.tolist()!r}) in column {label!r}: aggregation needs "
-                "at least two. Declare the full class list with classes= (CLI: --classes)."
-            )
+        label_codes, class_arr = encode_classes(labels, classes, label)
 
         item_codes, item_ids = _factorize(items)
         worker_codes, worker_ids = _factorize(workers)
@@ -470,6 +445,43 @@ class Annotations:
             )
         codes[idx] = lab
         return codes
+
+
+def encode_classes(
+    labels: pd.Series, classes: Sequence[Any] | None, column: str, *, rows: bool = True
+) -> tuple[NDArray[np.int32], NDArray[Any]]:
+    """Class codes of normalised ``labels`` and the class names in code order.
+
+    The classes are the declared ``classes`` in their order, else the sorted distinct
+    labels. Raises :class:`AnnotationsError` for duplicated declared classes, a label
+    outside them (naming its row when ``rows``) or fewer than two classes.
+    """
+    if classes is not None:
+        class_arr = np.asarray(list(classes))
+        if len(set(class_arr.tolist())) != len(class_arr):
+            raise AnnotationsError(f"declared classes contain duplicates: {class_arr.tolist()}.")
+        known = pd.Index(class_arr)
+        # compare as strings when the declared list and the file disagree in type
+        if known.inferred_type != pd.Index(labels).inferred_type:
+            known = pd.Index(class_arr.astype(str))
+            labels = labels.astype(str)
+        codes = known.get_indexer(labels)
+        if (codes < 0).any():
+            row = int(np.flatnonzero(codes < 0)[0])
+            where = f" row {row}" if rows else ""
+            raise AnnotationsError(
+                f"column {column!r}{where} has label {_py(labels.iloc[row])!r}, which is "
+                f"not one of the declared classes {class_arr.tolist()}."
+            )
+        label_codes = codes.astype(np.int32)
+    else:
+        label_codes, class_arr = _factorize(labels)
+    if len(class_arr) < 2:
+        raise AnnotationsError(
+            f"only one class ({class_arr.tolist()!r}) in column {column!r}: aggregation needs "
+            "at least two. Declare the full class list with classes= (CLI: --classes)."
+        )
+    return label_codes, class_arr
 
 
 def _amounts(values: pd.Series, column: str) -> NDArray[np.float64]:

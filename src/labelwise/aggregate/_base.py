@@ -63,8 +63,10 @@ class BaseAggregator(LightEstimator, ABC):
 
         Parameters
         ----------
-        annotations : Annotations
-            Who said what about which item.
+        annotations : Annotations or labelwise.distributed.DaskAnnotations
+            Who said what about which item. Partitioned annotations on a Dask
+            cluster run the same model as map-reduce (see :mod:`labelwise.distributed`);
+            the per-item results then stay on the cluster in ``result_``.
         gold : DataFrame (item, label), Series or dict, optional
             Known true labels. They are clamped on their items (the posterior is
             one-hot there) and so anchor the annotators' skills.
@@ -81,6 +83,11 @@ class BaseAggregator(LightEstimator, ABC):
         -------
         self
         """
+        if getattr(annotations, "_is_distributed", False):  # DaskAnnotations: map-reduce
+            from labelwise.distributed._fit import fit_distributed
+
+            return fit_distributed(self, annotations, gold, prior)  # type: ignore[no-any-return]
+        self.__dict__.pop("result_", None)
         if not isinstance(annotations, Annotations):
             raise InputError(
                 f"{type(self).__name__}.fit expects an Annotations object; got "
@@ -180,6 +187,9 @@ class BaseAggregator(LightEstimator, ABC):
         ``agreement`` the share of the item's annotations that equal it; ``tied``
         is added when the method flags ties.
         """
+        result = self.__dict__.get("result_")
+        if result is not None:  # fitted on DaskAnnotations: the rows live on the cluster
+            return result.to_frame()  # type: ignore[no-any-return]
         return pd.DataFrame(self.to_columns())
 
     def to_columns(self) -> dict[str, NDArray[Any]]:

@@ -10,13 +10,14 @@ so the fit compares its labels with the plain vote and warns.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from labelwise.annotations import Annotations
 
-__all__ = ["CollapseWarning", "check_collapse", "vote_top_shares"]
+__all__ = ["CollapseWarning", "check_collapse", "vote_top_shares", "warn_if_collapsed"]
 
 #: A fit collapsed when its most frequent class takes at least this share of items ...
 COLLAPSE_SHARE = 0.9
@@ -57,18 +58,26 @@ def check_collapse(annotations: Annotations, codes: NDArray[np.int32], name: str
         return False
     k = annotations.n_classes
     shares = np.bincount(codes[ok], minlength=k) / ok.sum()
-    top = int(shares.argmax())
-    vote = float(vote_top_shares(annotations)[top])
+    return warn_if_collapsed(shares, vote_top_shares(annotations), annotations.classes, name)
+
+
+def warn_if_collapsed(
+    shares: NDArray[np.float64], vote_shares: NDArray[np.float64], classes: Any, name: str
+) -> bool:
+    """The rule of :func:`check_collapse` on the class shares of the consensus and of the
+    majority vote (so that partitioned fits, which only have the totals, apply it too)."""
+    top = int(np.argmax(shares))
+    vote = float(vote_shares[top])
     if shares[top] < COLLAPSE_SHARE or shares[top] - vote < COLLAPSE_EXCESS:
         return False
     warnings.warn(
-        f"{name} collapsed onto class {annotations.classes[top : top + 1].tolist()[0]!r}: it "
+        f"{name} collapsed onto class {np.asarray(classes)[top : top + 1].tolist()[0]!r}: it "
         f"gives it "
         f"{shares[top]:.0%} of the items where the majority vote gives it {vote:.0%}. "
         "The fit is a degenerate optimum (often annotators biased toward one class, "
         "which one-coin models and GLAD cannot express): compare with DawidSkene "
         "(per-class confusion) or MajorityVote before using these labels.",
         CollapseWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
     return True

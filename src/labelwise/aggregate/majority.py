@@ -187,6 +187,17 @@ class WeightedMajorityVote(MajorityVote):
         check_number(self.n_rounds, "n_rounds", name, kind=int, low=1)
         check_number(self.smoothing, "smoothing", name, low=0)
 
+    def _weights_from_hits(
+        self, hits: NDArray[np.float64], n: NDArray[np.integer], k: int
+    ) -> NDArray[np.float64]:
+        """Each annotator's vote weight from their right answers ``hits`` out of ``n``."""
+        acc = (hits + self.smoothing / k) / np.maximum(n + self.smoothing, 1e-12)
+        acc = np.where(n + self.smoothing > 0, acc, 1.0 / k)
+        if self.weights == "accuracy":
+            return acc  # type: ignore[no-any-return]
+        a = np.clip(acc, 1e-6, 1 - 1e-6)
+        return np.maximum(np.log((k - 1) * a / (1 - a)), 0.0)  # type: ignore[no-any-return]
+
     def _fit(self, annotations: Annotations, gold: NDArray[np.int32]) -> None:
         rng = check_random_state(self.random_state)
         k = annotations.n_classes
@@ -204,13 +215,7 @@ class WeightedMajorityVote(MajorityVote):
         scores = votes
         for _ in range(self.n_rounds):
             hits, n = worker_hits(annotations, codes)
-            acc = (hits + self.smoothing / k) / np.maximum(n + self.smoothing, 1e-12)
-            acc = np.where(n + self.smoothing > 0, acc, 1.0 / k)
-            if self.weights == "accuracy":
-                weights = acc
-            else:
-                a = np.clip(acc, 1e-6, 1 - 1e-6)
-                weights = np.maximum(np.log((k - 1) * a / (1 - a)), 0.0)
+            weights = self._weights_from_hits(hits, n, k)
             if sparse:
                 scores = np.bincount(
                     cells.of_answer,

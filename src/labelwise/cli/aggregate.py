@@ -63,11 +63,32 @@ def _load(
     )
 
 
+ENGINES = ("memory", "dask")
+
+
+def _check_aggregate_output(ctx: typer.Context, value: Path | None) -> Path | None:
+    """``-o``: a table file in memory; a folder of Parquet parts with ``--engine dask``."""
+    if value is None:
+        return None
+    if ctx.params.get("engine") == "dask" or ctx.params.get("scheduler"):
+        from labelwise.errors import LabelwiseError
+        from labelwise.io import check_output_folder
+
+        try:
+            return check_output_folder(value)
+        except LabelwiseError as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return check_output_option(value)
+
+
 @app.command()
 def aggregate(
     file: Annotated[
         Path,
-        typer.Argument(help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label."),
+        typer.Argument(
+            help="Annotations: CSV, TSV, JSONL or Parquet with item, worker, label. With "
+            "--engine dask: a Parquet or CSV file, folder or glob pattern."
+        ),
     ],
     method: Annotated[
         str, typer.Option("--method", "-m", help=f"Aggregation method: {', '.join(METHOD_NAMES)}.")
@@ -78,8 +99,9 @@ def aggregate(
         typer.Option(
             "--output",
             "-o",
-            help="Write one row per item here (.csv, .tsv, .jsonl or .parquet).",
-            callback=check_output_option,
+            help="Write one row per item here (.csv, .tsv, .jsonl or .parquet); with "
+            "--engine dask a folder of Parquet parts, written atomically.",
+            callback=_check_aggregate_output,
         ),
     ] = None,
     item_col: ItemCol = "item",
@@ -87,6 +109,24 @@ def aggregate(
     label_col: LabelCol = "label",
     classes: Classes = None,
     duplicates: Duplicates = "error",
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="memory: one process. dask: partitions on a Dask cluster (annotations past "
+            "memory; methods mv, wmv, ds, onecoin, mace).",
+            is_eager=True,
+        ),
+    ] = "memory",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="With --engine dask: address of a running Dask scheduler (tcp://host:8786); "
+            "default $LABELWISE_SCHEDULER, else a local cluster started for this run.",
+            is_eager=True,
+        ),
+    ] = None,
     proba: Annotated[
         Path | None,
         typer.Option(
@@ -109,10 +149,28 @@ def aggregate(
     from labelwise.aggregate import make_aggregator
     from labelwise.agreement import fleiss_kappa, krippendorff_alpha
     from labelwise.annotations import read_gold
+    from labelwise.errors import ParameterError
     from labelwise.io import write_columns
 
     def _run() -> None:
         model = make_aggregator(method)  # an unknown method fails before any reading
+        if engine not in ENGINES:
+            raise ParameterError(f"--engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
+        if engine == "dask" or scheduler:
+            if proba is not None:
+                raise ParameterError("--proba is not supported with --engine dask.")
+            _aggregate_dask(
+                model,
+                method,
+                str(file),
+                gold,
+                output,
+                scheduler,
+                (item_col, worker_col, label_col),
+                classes,
+                duplicates,
+            )
+            return
         with status(f"reading {file}"):
             ann = _load(file, item_col, worker_col, label_col, classes, duplicates)
             gold_df = read_gold(gold) if gold is not None else None
@@ -147,6 +205,71 @@ def aggregate(
             print_frame(columns, title="Consensus (first rows)", max_rows=10)
 
     run_or_exit(_run)
+
+
+def _aggregate_dask(
+    model: Any,
+    method: str,
+    path: str,
+    gold: Path | None,
+    output: Path | None,
+    scheduler: str | None,
+    columns: tuple[str, str, str],
+    classes: str | None,
+    duplicates: str,
+) -> None:
+    """``aggregate --engine dask``: read, fit and write on a Dask cluster, never collected."""
+    from labelwise.annotations import read_gold
+    from labelwise.cli._common import err_console, progress
+    from labelwise.distributed import SUPPORTED, DaskAnnotations, connect
+    from labelwise.distributed._cluster import n_workers
+    from labelwise.errors import ParameterError
+
+    if type(model).__name__ not in SUPPORTED:  # refused before a cluster starts
+        names = {"MajorityVote": "mv", "WeightedMajorityVote": "wmv", "DawidSkene": "ds"}
+        names |= {"OneCoinDawidSkene": "onecoin", "MACE": "mace"}
+        raise ParameterError(
+            f"--method {method} does not run on --engine dask; use one of "
+            f"{', '.join(names[n] for n in SUPPORTED)}."
+        )
+    gold_df = read_gold(gold) if gold is not None else None
+    declared = [c.strip() for c in classes.split(",")] if classes else None
+    with status("starting the Dask cluster"), connect(scheduler) as client:
+        err_console.print(
+            f"Dask scheduler {client.scheduler.address}, dashboard {client.dashboard_link}"
+        )
+        with progress("aggregate") as callback:
+            data = DaskAnnotations.read(
+                path,
+                client=client,
+                item=columns[0],
+                worker=columns[1],
+                label=columns[2],
+                classes=declared,
+                duplicates=duplicates,  # type: ignore[arg-type]
+                progress=callback,
+            )
+            model.fit(data, gold=gold_df)
+            if output is not None:
+                model.result_.to_parquet(output, progress=callback)
+            else:
+                head = client.gather(model.result_.frames()[0])
+        summary = {
+            "items": data.n_items,
+            "annotators": data.n_workers,
+            "annotations": data.n_annotations,
+            "classes": data.n_classes,
+            "method": method,
+            "iterations": getattr(model, "n_iter_", 1),
+            "engine": f"dask, {data.npartitions} partitions on {n_workers(client)} workers",
+        }
+        print_summary(summary, title="Aggregation")
+        if output is not None:
+            console.print(
+                f"wrote {data.n_items} rows in {data.npartitions} Parquet parts to {output}"
+            )
+        else:
+            print_frame(head, title="Consensus (first rows of the first partition)", max_rows=10)
 
 
 def _print_calibration(model: object, ann: Annotations, gold: np.ndarray) -> None:
