@@ -14,7 +14,8 @@ labels and the model alone tells which.
 
 - from the model: the lowest to the highest of those estimates, widened by two
   standard deviations of the count (each label is wrong with its posterior
-  probability, so the count varies by ``sqrt(sum q (1 - q))``) and by the model's
+  probability, so the count varies by ``sqrt(sum q (1 - q))``, and by at least the
+  binomial spread of the estimated error rate over ``n`` labels) and by the model's
   own expected number of mistakes (``sum 1 - max p``): each may hide a wrong label
   the model agrees with, or make a right one look wrong;
 - when the model is not trusted (:func:`~labelwise.curate.check_label_model`: no
@@ -121,7 +122,11 @@ def error_count_range(
     expected = float(q.sum())
     flagged = int(_posterior_rule(y, p, joint).sum())
     disagree = int((p.argmax(axis=1) != y).sum())
-    sd = float(np.sqrt((q * (1.0 - q)).sum()))
+    # the count's spread: per-label Bernoulli under the posterior, and at least the
+    # binomial spread of a count of ``estimate`` in ``n`` (the rate behind the
+    # confident joint is itself estimated from these n labels)
+    rate = min(max(estimate / max(n, 1), 0.0), 1.0)
+    sd = float(max(np.sqrt((q * (1.0 - q)).sum()), np.sqrt(n * rate * (1.0 - rate))))
     # items the model itself may have wrong (its own claimed error): each can hide a
     # wrong label it agrees with, or make a right one look wrong
     own = float((1.0 - p.max(axis=1)).sum())
