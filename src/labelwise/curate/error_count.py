@@ -15,9 +15,7 @@ labels and the model alone tells which.
 - from the model: the lowest to the highest of those estimates, widened by two
   standard deviations of the count (each label is wrong with its posterior
   probability, so the count varies by ``sqrt(sum q (1 - q))``, and by at least the
-  binomial spread of the estimated error rate over ``n`` labels) and by the model's
-  own expected number of mistakes (``sum 1 - max p``): each may hide a wrong label
-  the model agrees with, or make a right one look wrong;
+  binomial spread of the estimated error rate over ``n`` labels);
 - when the model is not trusted (:func:`~labelwise.curate.check_label_model`: no
   better than the majority class, or it would call half the labels wrong), the low
   end drops to zero: the model cannot vouch for any error;
@@ -127,18 +125,14 @@ def error_count_range(
     # confident joint is itself estimated from these n labels)
     rate = min(max(estimate / max(n, 1), 0.0), 1.0)
     sd = float(max(np.sqrt((q * (1.0 - q)).sum()), np.sqrt(n * rate * (1.0 - rate))))
-    # items the model itself may have wrong (its own claimed error): each can hide a
-    # wrong label it agrees with, or make a right one look wrong
-    own = float((1.0 - p.max(axis=1)).sum())
     cands = (estimate, expected, flagged, disagree)
-    low = int(max(0, np.floor(min(cands) - 2 * sd - own)))
-    high = int(min(n, np.ceil(max(cands) + 2 * sd + own)))
+    low = int(max(0, np.floor(min(cands) - 2 * sd)))
+    high = int(min(n, np.ceil(max(cands) + 2 * sd)))
     basis = "model"
     note = (
         "the model's estimates (confident joint, expected count, Bayes-rule flags, "
-        "disagreements), +- 2 standard deviations and the model's own expected errors; "
-        "they assume the model's probabilities are right, so a weak or over-confident "
-        "model can still put the truth outside"
+        "disagreements) +- 2 standard deviations; a model that shares the labels' "
+        "errors can still put the truth outside"
     )
     if not trusted:
         low, basis = 0, "weak model"
