@@ -70,3 +70,18 @@ def test_replayed_campaign_states_a_gold_checked_claim_and_keeps_it() -> None:
     )  # fmt: skip
     assert plain.claim.source == "unchecked" and plain.claim.threshold == 0.9
     assert plain.claim.warning == NO_GOLD_WARNING
+
+
+def test_too_few_gold_answers_says_so() -> None:
+    crowd = load_crowd("wsd")
+    ann, truth = crowd.annotations, crowd.truth.astype(np.int64)
+    gold = np.arange(3)
+    policy = GoldQuestions(
+        DynamicOverlap(target=0.9, cap=10), gold, truth[gold], new_rate=0.02, rate=0.0
+    )
+    res = run_campaign(
+        truth, ReplayOracle(ann, random_state=0), policy, calibrate="gold", random_state=0
+    )
+    assert res.claim.source == "unchecked" and res.claim.threshold == 0.9
+    assert res.claim.warning.startswith("Too few answers to gold questions")
+    assert "Without gold, errors the whole crowd shares" in res.claim.warning

@@ -20,7 +20,12 @@ from labelwise._validation import check_number, check_random_state
 from labelwise.annotations import Annotations
 from labelwise.calibration import Tempering, fit_tempering
 from labelwise.errors import InputError, ParameterError
-from labelwise.routing.stop_claim import StopClaim, gold_stop_rule, unchecked_claim
+from labelwise.routing.stop_claim import (
+    NO_GOLD_WARNING,
+    StopClaim,
+    gold_stop_rule,
+    unchecked_claim,
+)
 
 __all__ = ["CampaignState"]
 
@@ -380,6 +385,14 @@ class CampaignState:
         """
         key = (float(target), int(min_answers))
         if self._gold_prefixes is None:
+            if (self.gold >= 0).any() and self.calibrate in ("auto", "gold"):
+                return unchecked_claim(
+                    float(target),
+                    f"Too few answers to gold questions yet (at least {self.min_gold_answers} "
+                    "are needed) to check the stop rule; until then it is unchecked. "
+                    + "Without gold, e"
+                    + NO_GOLD_WARNING.split(": ", 1)[1][1:],
+                )
             return unchecked_claim(float(target))
         if key not in self._claims:
             gi, loglik, truth, log_prior, tempering = self._gold_prefixes

@@ -77,10 +77,10 @@ class StopClaim:
     warning: str | None = None
 
 
-def unchecked_claim(target: float) -> StopClaim:
+def unchecked_claim(target: float, warning: str = NO_GOLD_WARNING) -> StopClaim:
     """The claim of a rule without gold: the threshold is the target, and a warning."""
     nan = float("nan")
-    return StopClaim(target, target, True, nan, nan, nan, 0, "unchecked", NO_GOLD_WARNING)
+    return StopClaim(target, target, True, nan, nan, nan, 0, "unchecked", warning)
 
 
 def gold_stop_rule(
