@@ -94,6 +94,7 @@ def audit(
             f"most-frequent-class baseline {check.baseline:.3f}",
             highlight=False,
         )
+        count = rep.label_issues.count
         if check.trusted:
             console.print(
                 f"confident joint estimates {rep.label_issues.n_estimated} label errors; "
@@ -102,5 +103,10 @@ def audit(
             )
         else:
             console.print(f"[bold yellow]not trustworthy:[/] {check.reason}", highlight=False)
+        if count is not None:
+            console.print(
+                f"label errors: between {count.low} and {count.high} ({count.note})",
+                highlight=False,
+            )
     write_frame(rep.issues, output)
     console.print(f"wrote {len(rep.issues)} rows to {output}", highlight=False)

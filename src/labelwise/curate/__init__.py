@@ -1,6 +1,7 @@
 """Dataset curation: what is wrong in a labeled dataset, and what can be dropped.
 
 - :mod:`~labelwise.curate.label_issues`: wrong labels by confident learning;
+- :mod:`~labelwise.curate.error_count`: the number of wrong labels as a range;
 - :mod:`~labelwise.curate.crowd`: consensus quality from crowd answers and a model;
 - :mod:`~labelwise.curate.outliers`: items far from every other item;
 - :mod:`~labelwise.curate.duplicates`: exact and near duplicates, train/test leakage;
@@ -27,6 +28,7 @@ from labelwise.curate.duplicates import (
     find_near_duplicates,
 )
 from labelwise.curate.embeddings import image_embedding, text_embedding
+from labelwise.curate.error_count import ErrorCount, error_count_range
 from labelwise.curate.image_quality import ImageQuality, image_quality
 from labelwise.curate.label_issues import (
     LabelIssues,
@@ -53,6 +55,7 @@ __all__ = [
     "Calibration",
     "CrowdQuality",
     "Duplicates",
+    "ErrorCount",
     "ImageQuality",
     "LabelIssues",
     "Leakage",
@@ -65,6 +68,7 @@ __all__ = [
     "confident_joint",
     "consensus_quality",
     "content_keys",
+    "error_count_range",
     "estimate_joint",
     "exact_duplicates",
     "find_label_issues",

@@ -12,6 +12,7 @@ baseline, reports why and flags no label issue instead of flagging en masse.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ from labelwise.curate.duplicates import (
     find_leakage,
     find_near_duplicates,
 )
+from labelwise.curate.error_count import error_count_range
 from labelwise.curate.label_issues import LabelIssues, find_label_issues, out_of_fold_proba
 from labelwise.curate.outliers import Outliers, find_outliers
 from labelwise.errors import InputError, WeakModelWarning
@@ -223,6 +225,9 @@ def audit_dataset(
             p = np.asarray(proba, dtype=np.float64)
         issues_found = find_label_issues(codes, p)
         check = check_label_model(codes, p, issues_found.n_estimated)
+        issues_found = dataclasses.replace(
+            issues_found, count=error_count_range(codes, p, trusted=check.trusted)
+        )
         if not check.trusted:
             warnings.warn(check.reason, WeakModelWarning, stacklevel=2)
         r = issues_found.ranking if check.trusted else np.zeros(0, dtype=np.int64)

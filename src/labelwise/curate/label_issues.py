@@ -57,6 +57,7 @@ from labelwise._validation import (
     check_proba,
     check_same_length,
 )
+from labelwise.curate.error_count import ErrorCount, error_count_range
 from labelwise.errors import InputError
 
 __all__ = [
@@ -304,6 +305,9 @@ class LabelIssues:
         Estimated number of label errors (off-diagonal mass of ``joint``).
     filter_by : str
         The rule that produced ``is_issue``.
+    count : ErrorCount or None
+        The number of label errors as a range (:func:`error_count_range`): one
+        number is not to be believed on real noise with a weak model.
     """
 
     is_issue: NDArray[np.bool_]
@@ -317,6 +321,7 @@ class LabelIssues:
     thresholds: NDArray[np.float64]
     n_estimated: int
     filter_by: str
+    count: ErrorCount | None = None
 
     @property
     def n_issues(self) -> int:
@@ -515,4 +520,5 @@ def find_label_issues(
         thresholds=_thresholds(y, p),
         n_estimated=round(joint.sum() - np.trace(joint)),
         filter_by=filter_by,
+        count=error_count_range(y, p),
     )

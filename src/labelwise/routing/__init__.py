@@ -31,8 +31,10 @@ from labelwise.routing.policies import (
     expected_information_gain,
 )
 from labelwise.routing.registry import POLICIES, make_policy
+from labelwise.routing.stop_claim import NO_GOLD_WARNING, StopClaim, gold_stop_rule
 
 __all__ = [
+    "NO_GOLD_WARNING",
     "POLICIES",
     "Budget",
     "CampaignResult",
@@ -44,12 +46,14 @@ __all__ = [
     "ModelAssisted",
     "RandomRouting",
     "RoutingPolicy",
+    "StopClaim",
     "Trajectory",
     "UncertaintyRouting",
     "compare_policies",
     "curve_table",
     "expected_information_gain",
     "gold_skill",
+    "gold_stop_rule",
     "make_policy",
     "reach_table",
     "run_campaign",

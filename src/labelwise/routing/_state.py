@@ -20,6 +20,12 @@ from labelwise._validation import check_number, check_random_state
 from labelwise.annotations import Annotations
 from labelwise.calibration import Tempering, fit_tempering
 from labelwise.errors import InputError, ParameterError
+from labelwise.routing.stop_claim import (
+    NO_GOLD_WARNING,
+    StopClaim,
+    gold_stop_rule,
+    unchecked_claim,
+)
 
 __all__ = ["CampaignState"]
 
@@ -107,6 +113,10 @@ class CampaignState:
         self.min_gold_answers = min_gold_answers
         self.tempering = Tempering()
         self._tempered_at = 0
+        # gold items' answer prefixes (item, log-likelihood, gold class), kept by the
+        # gold calibration so the stop rule can be replayed on them
+        self._gold_prefixes: tuple[Any, ...] | None = None
+        self._claims: dict[tuple[float, int], StopClaim] = {}
         check_number(n_items, "n_items", owner, kind=int, low=1)
         check_number(n_workers, "n_workers", owner, kind=int, low=1)
         check_number(n_classes, "n_classes", owner, kind=int, low=2)
@@ -376,9 +386,12 @@ class CampaignState:
             first = np.flatnonzero(np.r_[True, gi[1:] != gi[:-1]])
             start = np.repeat(first, np.diff(np.r_[first, gi.size]))
             base = np.where(start[:, None] > 0, csum[np.maximum(start - 1, 0)], 0.0)
-            return fit_tempering(
+            fitted = fit_tempering(
                 log_prior, csum - base, truth=self.gold[gi], method="gold", min_gold=1
             )
+            self._gold_prefixes = (gi, csum - base, self.gold[gi], log_prior, fitted)
+            self._claims = {}
+            return fitted
         if self.calibrate == "gold":
             return self.tempering
         reg = ~on_gold
@@ -399,6 +412,41 @@ class CampaignState:
             log_prior, self.loglik, answer_item=pi, answer_rows=rows, answer_own=own,
             method="answers",
         )  # fmt: skip
+
+    def stop_claim(self, target: float, min_answers: int = 1) -> StopClaim:
+        """What a stop rule at ``target`` may claim, and the threshold it should use.
+
+        With the gold calibration in force, the rule is replayed on the gold items'
+        answers (calibrated as regular items are) and the threshold raised until the
+        gold items it finishes are right ``target`` of the time
+        (:func:`~labelwise.routing.stop_claim.gold_stop_rule`); an unreachable target
+        gives an infinite threshold. Otherwise the threshold is the target and the
+        claim is flagged unchecked. Cached until the calibration is refitted.
+        """
+        key = (float(target), int(min_answers))
+        if self._gold_prefixes is None:
+            if (self.gold >= 0).any() and self.calibrate in ("auto", "gold"):
+                return unchecked_claim(
+                    float(target),
+                    f"Too few answers to gold questions yet (at least {self.min_gold_answers} "
+                    "are needed) to check the stop rule; until then it is unchecked. "
+                    + "Without gold, e"
+                    + NO_GOLD_WARNING.split(": ", 1)[1][1:],
+                )
+            return unchecked_claim(float(target))
+        if key not in self._claims:
+            gi, loglik, truth, log_prior, tempering = self._gold_prefixes
+            p = tempering.apply(log_prior, loglik)
+            self._claims[key] = gold_stop_rule(
+                gi, p.max(axis=1), p.argmax(axis=1) == truth, float(target),
+                min_answers=int(min_answers),
+            )  # fmt: skip
+        return self._claims[key]
+
+    def stop_threshold(self, target: float, min_answers: int = 1) -> float:
+        """Confidence at which a stop rule aiming at ``target`` finishes an item
+        (see :meth:`stop_claim`)."""
+        return self.stop_claim(target, min_answers).threshold
 
     def _update_rows(self, rows: NDArray[np.int64] | None) -> None:
         sel = slice(None) if rows is None else rows

@@ -26,7 +26,8 @@ from labelwise.aggregate import BaseAggregator
 from labelwise.annotations import Annotations
 from labelwise.errors import InputError, ParameterError
 from labelwise.routing._state import CampaignState
-from labelwise.routing.policies import RoutingPolicy
+from labelwise.routing.policies import RoutingPolicy, _ConfidenceStop
+from labelwise.routing.stop_claim import StopClaim
 from labelwise.simulate import AnnotatorPool, sample_answers
 from labelwise.simulate.replay import ReplayOracle
 
@@ -97,10 +98,20 @@ class CampaignResult:
     blocked: NDArray[np.int64]
     confusion: NDArray[np.float64]
     stop_reason: str
+    claim: StopClaim | None = None
 
     @property
     def accuracy(self) -> float:
         return float(self.trajectory.accuracy[-1])
+
+
+def _claim(policy: Any, state: CampaignState) -> StopClaim | None:
+    """The stop rule's claim for a confidence-stop policy (found through wrappers)."""
+    while policy is not None:
+        if isinstance(policy, _ConfidenceStop):
+            return state.stop_claim(policy.target, policy.min_answers)
+        policy = getattr(policy, "policy", None)
+    return None
 
 
 def _labels(
@@ -433,4 +444,5 @@ def _run(
         blocked=np.flatnonzero(state.blocked),
         confusion=state.confusion_estimate(),
         stop_reason=reason,
+        claim=_claim(policy, state),
     )

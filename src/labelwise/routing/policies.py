@@ -242,7 +242,10 @@ class _ConfidenceStop(RoutingPolicy):
 
     def is_open(self, state: CampaignState) -> NDArray[np.bool_]:
         n = state.n_answers
-        return (n < self.min_answers) | ((state.confidence < self.target) & (n < self.cap))  # type: ignore[no-any-return]
+        # with gold, the threshold is raised until the gold items it finishes are
+        # right ``target`` of the time (CampaignState.stop_claim)
+        threshold = state.stop_threshold(self.target, self.min_answers)
+        return (n < self.min_answers) | ((state.confidence < threshold) & (n < self.cap))  # type: ignore[no-any-return]
 
 
 class DynamicOverlap(_ConfidenceStop):

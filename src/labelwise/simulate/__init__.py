@@ -9,6 +9,8 @@ item of true class ``k`` they answer ``l`` with probability ``C[k, l]``.
 - :mod:`labelwise.simulate.pool`: :class:`AnnotatorPool` (mixed kinds in given
   proportions, arrival rates, prices) and a pool fitted from a real crowd.
 - :mod:`labelwise.simulate.testbed`: the 5-class 2-D toy test bed.
+- :mod:`labelwise.simulate.profiles`: :func:`profiles_from_annotations`, a simulator
+  fitted on a real crowd that keeps hard items and shared errors (item answer profiles).
 - :mod:`labelwise.simulate.replay`: :class:`ReplayOracle`, a real crowd's recorded
   answers served on request (each at most once), the standard measure of routing.
 """
@@ -32,12 +34,14 @@ from labelwise.simulate.pool import (
     make_pool,
     pool_from_annotations,
 )
+from labelwise.simulate.profiles import CrowdProfiles, profiles_from_annotations
 from labelwise.simulate.replay import ReplayOracle
 from labelwise.simulate.testbed import TestBed, make_toy_testbed, testbed_from_crowd
 
 __all__ = [
     "KINDS",
     "AnnotatorPool",
+    "CrowdProfiles",
     "ReplayOracle",
     "TestBed",
     "adversary_confusion",
@@ -49,6 +53,7 @@ __all__ = [
     "make_pool",
     "make_toy_testbed",
     "pool_from_annotations",
+    "profiles_from_annotations",
     "sample_answers",
     "simulate_annotations",
     "spammer_confusion",

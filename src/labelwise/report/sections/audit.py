@@ -86,6 +86,7 @@ def build_section(ctx: DemoContext) -> Section:
             pd.DataFrame(
                 {
                     "estimated errors": [li.n_estimated],
+                    "range": [f"{li.count.low}-{li.count.high}" if li.count else ""],
                     "flagged": [li.n_issues],
                     "truly flipped": [int(is_flipped.sum())],
                     "precision": [precision],
