@@ -108,7 +108,8 @@ def test_same_seed_same_selections(digits) -> None:
     X, y = digits
 
     def picks(seed: int) -> list[int]:
-        al = ActiveLearner(_lr(), "badge", 10, random_state=seed).fit(X, _start(y))
+        al = ActiveLearner(_lr(), "badge", 10, self_training=None, random_state=seed)
+        al = al.fit(X, _start(y))
         run = al.run(y, 30)
         return np.concatenate(run.queried).tolist()
 
@@ -121,8 +122,8 @@ def test_run_records_learning_curve_and_margin_beats_random(digits) -> None:
     Xp, yp, Xt, yt = X[:400], y[:400], X[400:], y[400:]
     finals = {}
     for strategy in ("margin", "random"):
-        al = ActiveLearner(_lr(), strategy, 10, random_state=0).fit(Xp, _start(yp))
-        run = al.run(yp, 80, X_test=Xt, y_test=yt)
+        al = ActiveLearner(_lr(), strategy, 10, self_training=None, random_state=0)
+        run = al.fit(Xp, _start(yp)).run(yp, 80, X_test=Xt, y_test=yt)
         assert run.n_labels.tolist() == list(range(20, 101, 10))
         assert run.stopped_by == "budget"
         assert run.frame().shape == (9, 2)
@@ -170,8 +171,61 @@ def test_self_training_adds_confident_pseudo_labels(digits) -> None:
         X, _start(y, 100)
     )
     assert al.n_pseudo_ > 0
-    plain = ActiveLearner(_lr(), "margin", 10, random_state=0).fit(X, _start(y, 100))
-    assert plain.n_pseudo_ == 0
+    plain = ActiveLearner(_lr(), "margin", 10, self_training=None, random_state=0)
+    assert plain.fit(X, _start(y, 100)).n_pseudo_ == 0
+
+
+@pytest.mark.parametrize("source", ["graph", "agree"])
+def test_graph_pseudo_labels_are_mostly_right(digits, source: str) -> None:
+    X, y = digits
+    al = ActiveLearner(_lr(), "margin", 10, self_training=0.6, pseudo_labels=source)
+    al = al.fit(X, _start(y, 60))
+    assert al.graph_ is not None and al.graph_.shape == (len(y), len(y))
+    lab = np.sort(al.labeled_)
+    label, conf = al._pseudo_labels(np.arange(60, len(y)), lab)
+    sure = conf >= 0.6
+    assert al.n_pseudo_ > 100 and sure.sum() > 100
+    assert (label[sure] == y[60:][sure]).mean() > 0.9  # digits' neighbours share their label
+
+
+def test_warm_start_refits_the_same_model(digits) -> None:
+    X, y = digits
+    warm = LogisticRegression(max_iter=300, warm_start=True)
+    al = ActiveLearner(warm, "margin", 10, self_training=None, random_state=0)
+    al = al.fit(X, _start(y, 50))
+    first = al.estimator_
+    ids = al.query()
+    al.teach(ids, y[ids])
+    assert al.estimator_ is first  # started from the last round's solution
+    cold = ActiveLearner(_lr(), "margin", 10, self_training=None).fit(X, _start(y, 50))
+    before = cold.estimator_
+    assert cold.teach(ids, y[ids]).estimator_ is not before
+
+
+def test_default_beats_margin_and_random_on_digits() -> None:
+    # real images, 20 labels then 6 batches of 10: self-training on the pool's confident
+    # predictions lifts the model above margin top-k and random at the same budget
+    # (mean test accuracy over 3 seeds: 0.904 against 0.882 and 0.852 when written)
+    X, y = load_digits(return_X_y=True)
+    Xp, yp, Xt, yt = X[:600] / 16.0, y[:600], X[1000:] / 16.0, y[1000:]
+    arms = {
+        "default": {},
+        "margin": {"strategy": "margin", "self_training": None},
+        "random": {"strategy": "random", "self_training": None},
+    }
+    acc = {}
+    for name, options in arms.items():
+        scores = []
+        for seed in range(3):
+            known = np.full(len(yp), -1)
+            first = np.random.default_rng(seed).choice(len(yp), 20, replace=False)
+            known[first] = yp[first]
+            model = LogisticRegression(C=10, max_iter=200, warm_start=True)
+            al = ActiveLearner(model, batch_size=10, random_state=seed, **options).fit(Xp, known)
+            scores.append(al.run(yp, 60, X_test=Xt, y_test=yt).accuracy[-1])
+        acc[name] = float(np.mean(scores))
+    assert acc["default"] > acc["margin"] + 0.01
+    assert acc["default"] > acc["random"] + 0.03
 
 
 def test_errors(digits) -> None:

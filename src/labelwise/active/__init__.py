@@ -6,6 +6,7 @@
   score-weighted k-means++, clustered top candidates, k-means cold start).
 - :mod:`~labelwise.active.batch` — top-k and class-balanced top-k.
 - :mod:`~labelwise.active.clusters` — typical-cluster cold starts, cluster-margin batches.
+- :mod:`~labelwise.active.propagation` — label spreading over the kNN graph (pseudo-labels).
 - :mod:`~labelwise.active.seals` — SEALS candidate pools over a nearest-neighbour index.
 - :mod:`~labelwise.active.learner` — :class:`ActiveLearner`: query, teach, run.
 - :mod:`~labelwise.active.stopping` — stopping rules.
@@ -23,7 +24,14 @@ from labelwise.active.diversity import (
     kmeans_seed,
     weighted_kmeans_pp,
 )
-from labelwise.active.learner import BATCH_MODES, STRATEGIES, ActiveLearner, ActiveRun
+from labelwise.active.learner import (
+    BATCH_MODES,
+    PSEUDO_LABELS,
+    STRATEGIES,
+    ActiveLearner,
+    ActiveRun,
+)
+from labelwise.active.propagation import knn_affinity, label_spreading
 from labelwise.active.seals import SEALS
 from labelwise.active.stopping import MaxUncertainty, StabilizingPredictions
 from labelwise.active.strategies import (
@@ -40,6 +48,7 @@ from labelwise.active.strategies import (
 
 __all__ = [
     "BATCH_MODES",
+    "PSEUDO_LABELS",
     "SEALS",
     "STRATEGIES",
     "ActiveLearner",
@@ -55,6 +64,8 @@ __all__ = [
     "entropy",
     "information_density",
     "kmeans_seed",
+    "knn_affinity",
+    "label_spreading",
     "least_confidence",
     "margin",
     "mean_kl",

@@ -36,12 +36,14 @@ from labelwise._validation import (
 from labelwise._weights import weight_kwargs
 from labelwise.active import diversity, strategies
 from labelwise.active.batch import class_balanced_top_k, top_k
+from labelwise.active.propagation import knn_affinity, label_spreading
 from labelwise.active.seals import SEALS
 from labelwise.errors import InputError, ParameterError
 
-__all__ = ["BATCH_MODES", "STRATEGIES", "ActiveLearner", "ActiveRun"]
+__all__ = ["BATCH_MODES", "PSEUDO_LABELS", "STRATEGIES", "ActiveLearner", "ActiveRun"]
 
 IntArray = NDArray[np.int64]
+FloatArr = NDArray[np.float64]
 
 #: Strategy names the loop accepts (a callable ``proba -> scores`` works too).
 STRATEGIES = (
@@ -59,6 +61,8 @@ STRATEGIES = (
 )
 #: How a batch is drawn from scores.
 BATCH_MODES = ("topk", "diverse", "kmeanspp", "balanced")
+#: Where self-training's pseudo-labels come from.
+PSEUDO_LABELS = ("model", "graph", "agree")
 _COMMITTEE = {
     "vote_entropy": strategies.vote_entropy,
     "mean_kl": strategies.mean_kl,
@@ -129,6 +133,13 @@ class ActiveLearner(BaseEstimator):
     self_training : float or None
         If set, after each teach add unlabeled candidates predicted with at least this
         probability as pseudo-labels and refit (active learning plus self-training).
+    pseudo_labels : {"model", "graph", "agree"}
+        Where the probability compared with ``self_training`` comes from: the model
+        fitted on the labels; label spreading over the ``graph_k``-nearest-neighbour
+        graph of the embeddings (:mod:`~labelwise.active.propagation`); or the model,
+        keeping only rows whose spread label agrees with the model's.
+    graph_k : int
+        Neighbours per row of that graph.
     stopping : sequence of stopping rules
         :class:`~labelwise.active.stopping.StabilizingPredictions`,
         :class:`~labelwise.active.stopping.MaxUncertainty`; checked by :meth:`run`.
@@ -156,7 +167,9 @@ class ActiveLearner(BaseEstimator):
         beta: float = 1.0,
         target: int | None = None,
         oversample: int = 10,
-        self_training: float | None = None,
+        self_training: float | None = 0.9,
+        pseudo_labels: str = "model",
+        graph_k: int = 10,
         stopping: Sequence[Any] = (),
         random_state: Any = None,
     ):
@@ -171,6 +184,8 @@ class ActiveLearner(BaseEstimator):
         self.target = target
         self.oversample = oversample
         self.self_training = self_training
+        self.pseudo_labels = pseudo_labels
+        self.graph_k = graph_k
         self.stopping = stopping
         self.random_state = random_state
 
@@ -191,6 +206,8 @@ class ActiveLearner(BaseEstimator):
         check_number(self.oversample, "oversample", name, kind=int, low=1)
         if self.self_training is not None:
             check_number(self.self_training, "self_training", name, low=0, high=1, low_open=True)
+        check_option(self.pseudo_labels, "pseudo_labels", name, PSEUDO_LABELS)
+        check_number(self.graph_k, "graph_k", name, kind=int, low=1)
         if self.strategy == "target" and self.target is None:
             raise ParameterError(f"strategy='target' of {name} needs the 'target' class.")
         if self.candidates is not None and not isinstance(self.candidates, SEALS):
@@ -241,7 +258,11 @@ class ActiveLearner(BaseEstimator):
         self.seals_ = None
         if self.candidates is not None:
             self.seals_ = SEALS(**self.candidates.get_params()).fit(self.emb_, self.labeled_)
+        self.graph_ = None
+        if self.self_training is not None and self.pseudo_labels != "model" and n > 1:
+            self.graph_ = knn_affinity(self.emb_, k=self.graph_k)
         self._last_unc: float | None = None
+        self._models: dict[str, Any] = {}
         self._refit()
         return self
 
@@ -252,29 +273,65 @@ class ActiveLearner(BaseEstimator):
         return hasattr(self, "estimator_")
 
     def _refit(self) -> None:
-        from sklearn.base import clone
-
         lab = np.sort(self.labeled_)  # fit in pool order: the model ignores teaching order
         lab = lab[self.w_[lab] > 0]  # weight 0: labeled (never queried again), not trained on
         if np.unique(self.y_[lab]).size < 2:
             return
         Xl, yl = self.X_[lab], self.y_[lab]
-        self.estimator_ = clone(self.estimator).fit(Xl, yl, **self._weight_kwargs(lab))
+        self.estimator_ = self._fit_model("labels", Xl, yl, self._weight_kwargs(lab))
         self.n_pseudo_ = 0
         if self.self_training is not None:
             cand = self._candidate_ids()
             if cand.size:
-                p = self.estimator_.predict_proba(self.X_[cand])
-                sure = p.max(axis=1) >= self.self_training
+                label, conf = self._pseudo_labels(cand, lab)
+                sure = conf >= self.self_training
                 if sure.any():
-                    pseudo = self.estimator_.classes_[p[sure].argmax(axis=1)]
-                    kw = self._weight_kwargs(lab)
-                    for key in kw:  # pseudo-labels count with their predicted probability
-                        kw[key] = np.concatenate([kw[key], p[sure].max(axis=1)])
-                    self.estimator_ = clone(self.estimator).fit(
-                        np.vstack([Xl, self.X_[cand[sure]]]), np.concatenate([yl, pseudo]), **kw
+                    # pseudo-labels count with their probability where the model takes weights
+                    w = np.concatenate([self.w_[lab], conf[sure]])
+                    kw = weight_kwargs(self.estimator, w) if _takes_weights(self.estimator) else {}
+                    self.estimator_ = self._fit_model(
+                        "pseudo",
+                        np.vstack([Xl, self.X_[cand[sure]]]),
+                        np.concatenate([yl, label[sure]]),
+                        kw,
                     )
                     self.n_pseudo_ = int(sure.sum())
+
+    def _fit_model(self, slot: str, X: Any, y: Any, kw: dict[str, Any]) -> Any:
+        """Fit a clone, or refit this slot's previous model when the estimator warm-starts.
+
+        With ``warm_start=True`` (LogisticRegression, SGD, MLP, forests...) a round starts
+        from the last round's solution, several times cheaper than a fit from scratch;
+        a new class (different ``classes_``) starts over.
+        """
+        from sklearn.base import clone
+
+        prev = self._models.get(slot)
+        if (
+            prev is not None
+            and getattr(self.estimator, "warm_start", False)
+            and np.array_equal(getattr(prev, "classes_", None), np.unique(y))
+        ):
+            model = prev.fit(X, y, **kw)
+        else:
+            model = clone(self.estimator).fit(X, y, **kw)
+        self._models[slot] = model
+        return model
+
+    def _pseudo_labels(self, cand: IntArray, lab: IntArray) -> tuple[NDArray[Any], FloatArr]:
+        """Pseudo-label and its probability for each candidate row (see ``pseudo_labels``)."""
+        classes = self.estimator_.classes_
+        if self.pseudo_labels != "graph":
+            p = self.estimator_.predict_proba(self.X_[cand])
+            label, conf = classes[p.argmax(axis=1)], p.max(axis=1)
+            if self.pseudo_labels == "model" or self.graph_ is None:
+                return label, conf
+        codes = np.searchsorted(classes, self.y_[lab])
+        F = label_spreading(self.graph_, lab, codes, n_classes=len(classes))[cand]
+        spread = classes[F.argmax(axis=1)]
+        if self.pseudo_labels == "graph":
+            return spread, F.max(axis=1)
+        return label, np.where(spread == label, conf, 0.0)
 
     def _weight_kwargs(self, rows: IntArray) -> dict[str, Any]:
         """``sample_weight`` for the estimator's fit when some weight is not 1."""
@@ -516,6 +573,13 @@ class ActiveLearner(BaseEstimator):
         if X_test is None or y_test is None or not self.is_trained_:
             return float("nan")
         return float((self.estimator_.predict(np.asarray(X_test)) == np.asarray(y_test)).mean())
+
+
+def _takes_weights(estimator: Any) -> bool:
+    from sklearn.utils.validation import has_fit_parameter
+
+    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    return bool(has_fit_parameter(last, "sample_weight"))
 
 
 def diversity_centroid(E: NDArray[Any]) -> NDArray[np.float64]:

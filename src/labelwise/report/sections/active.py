@@ -22,7 +22,10 @@ ARMS = (
     ("entropy", "entropy", "topk"),
     ("margin, diverse batches", "margin", "diverse"),
     ("BADGE", "badge", "topk"),
+    ("margin + self-training (default)", "margin", "topk"),
 )
+#: The arm that keeps ActiveLearner's default self-training; the others run without it
+DEFAULT_ARM = "margin + self-training (default)"
 
 
 def _estimator() -> Any:
@@ -63,7 +66,12 @@ def active_curves(
             y0[first] = yp[first]
             for label, strategy, batch in arms:
                 al = ActiveLearner(
-                    _estimator(), strategy, batch_size, batch=batch, random_state=s
+                    _estimator(),
+                    strategy,
+                    batch_size,
+                    batch=batch,
+                    self_training=0.9 if label == DEFAULT_ARM else None,
+                    random_state=s,
                 ).fit(Xp, y0)
                 run = al.run(yp, budget, X_test=Xt, y_test=yt)
                 rows.append(
