@@ -232,26 +232,30 @@ def test_perfect_annotators_are_recovered_exactly(seed, k, per_item):
         assert model.skill_.min() > 0.9
 
 
-@settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 10_000), acc=st.floats(0.65, 0.85))
-def test_a_uniform_spammer_moves_dawid_skene_less_than_majority_vote(seed, acc):
-    rng = np.random.default_rng(seed)
-    k = 4
-    truth = rng.integers(0, k, 600)
-    good = [confusion_from_accuracy(acc, k)] * 3
-    base = simulate_annotations(truth, np.stack(good), per_item=3, random_state=seed)
-    spam = rng.integers(0, k, truth.shape[0])
-    frame = base.to_frame()
-    extra = pd.DataFrame({"item": np.arange(truth.shape[0]), "worker": 99, "label": spam})
-    with_spam = Annotations.from_frame(pd.concat([frame, extra], ignore_index=True))
-    before = Annotations.from_frame(frame, classes=list(with_spam.classes))
+@pytest.mark.parametrize("acc", [0.65, 0.75, 0.85])
+def test_a_uniform_spammer_moves_dawid_skene_less_than_majority_vote(acc):
+    # a property in expectation: on one draw of 600 items Dawid-Skene's own estimation
+    # noise can move it a point more than the vote (seed 2894 at 0.65 did), so the
+    # moves are averaged over eight draws
+    def moves(seed):
+        rng = np.random.default_rng(seed)
+        k = 4
+        truth = rng.integers(0, k, 600)
+        good = [confusion_from_accuracy(acc, k)] * 3
+        base = simulate_annotations(truth, np.stack(good), per_item=3, random_state=seed)
+        spam = rng.integers(0, k, truth.shape[0])
+        frame = base.to_frame()
+        extra = pd.DataFrame({"item": np.arange(truth.shape[0]), "worker": 99, "label": spam})
+        with_spam = Annotations.from_frame(pd.concat([frame, extra], ignore_index=True))
+        before = Annotations.from_frame(frame, classes=list(with_spam.classes))
 
-    def acc_of(name, a):
-        return (make_aggregator(name).fit(a).label_codes_ == truth).mean()
+        def acc_of(name, a):
+            return (make_aggregator(name).fit(a).label_codes_ == truth).mean()
 
-    mv_move = abs(acc_of("mv", with_spam) - acc_of("mv", before))
-    ds_move = abs(acc_of("ds", with_spam) - acc_of("ds", before))
-    assert ds_move <= mv_move + 0.005
+        return [abs(acc_of(m, with_spam) - acc_of(m, before)) for m in ("mv", "ds")]
+
+    mv_move, ds_move = np.mean([moves(seed) for seed in range(8)], axis=0)
+    assert ds_move < mv_move
 
 
 def test_spammer_confusion_is_flat_after_fit():
