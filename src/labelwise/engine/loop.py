@@ -48,9 +48,10 @@ from labelwise._validation import check_features, check_number, check_option
 from labelwise.active import SEALS, ActiveLearner
 from labelwise.aggregate import METHODS, ConvergenceWarning, make_aggregator, out_of_fold_proba
 from labelwise.annotations import Annotations
+from labelwise.engine.journal import Journal, empty_journal, read_journal
 from labelwise.engine.ledger import Ledger
-from labelwise.engine.oracles import Oracle
-from labelwise.engine.store import load_round, save_round
+from labelwise.engine.oracles import Oracle, OracleAnswers
+from labelwise.engine.store import latest_round, load_round, save_round
 from labelwise.errors import InputError, LabelwiseError, ParameterError
 from labelwise.routing import CampaignState, DynamicOverlap, FixedOverlap
 from labelwise.scaling import CurveFit
@@ -70,6 +71,7 @@ DECISIONS = ("continue", "target reached", "budget cannot reach target", "budget
              "pool exhausted", "target unreachable")  # fmt: skip
 
 IntArray = NDArray[np.int64]
+JOURNAL = "journal.csv"
 
 
 class OracleExhaustedError(InputError):
@@ -316,7 +318,7 @@ class DataEngine:
 
             from labelwise.engine.store import atomic_write
 
-            if (self._dir / "LATEST").exists():
+            if (self._dir / "LATEST").exists() or len(read_journal(self._dir / JOURNAL)):
                 raise InputError(
                     f"{str(self._dir)!r} already holds an engine run; continue it with "
                     "`labelwise engine resume` or choose an empty folder."
@@ -328,6 +330,8 @@ class DataEngine:
         self._ledger = Ledger()
         self._state = _RunState()
         self._proba: NDArray[np.float64] | None = None
+        self._prepaid = empty_journal()  # answers paid in an interrupted round
+        self._journal = None if self._dir is None else Journal(self._dir / JOURNAL)
         if self._dir is None:
             self._version_names(item_ids, class_names)
         self._new_learner()
@@ -353,7 +357,14 @@ class DataEngine:
         self._on_round = on_round
         self._setup(X, oracle, X_test, y_test)
         self._dir = Path(directory)
-        r, state, ledger, proba = load_round(self._dir)
+        journal = read_journal(self._dir / JOURNAL)
+        first = latest_round(self._dir) is None and (self._dir / "config.json").exists()
+        if first and len(journal):
+            # killed in its first round: nothing complete, but answers already paid
+            r, state, ledger, proba = 0, asdict(_RunState()), Ledger(), None
+            state |= {"train_items": [], "train_labels": [], "train_weights": []}
+        else:
+            r, state, ledger, proba = load_round(self._dir)
         self._read_version_names()
         if len(ledger) and (ledger.item.max() >= self._n or ledger.label.max() >= self._k):
             raise InputError(
@@ -366,11 +377,18 @@ class DataEngine:
             stop_reason=state["stop_reason"], message=state["message"],
         )  # fmt: skip
         self._proba = proba
-        oracle.restore(ledger.item, ledger.worker)
+        # answers bought in the interrupted round: paid for, reused before asking again
+        self._prepaid = journal[journal["round"] > r].reset_index(drop=True)
+        oracle.restore(
+            np.concatenate([ledger.item, self._prepaid["item"].to_numpy()]),
+            np.concatenate([ledger.worker, self._prepaid["worker"].to_numpy()]),
+        )
+        self._journal = Journal(self._dir / JOURNAL)
         self._new_learner()
-        self._learner.teach(np.asarray(state["train_items"], dtype=np.int64),
-                            np.asarray(state["train_labels"], dtype=np.int64),
-                            np.asarray(state["train_weights"], dtype=np.float64))  # fmt: skip
+        if state["train_items"]:
+            self._learner.teach(np.asarray(state["train_items"], dtype=np.int64),
+                                np.asarray(state["train_labels"], dtype=np.int64),
+                                np.asarray(state["train_weights"], dtype=np.float64))  # fmt: skip
         return self._loop()
 
     # --------------------------------------------------------------- set-up
@@ -433,8 +451,8 @@ class DataEngine:
             self_training=cfg.self_training, random_state=cfg.random_state,
         ).fit(self._X)  # fmt: skip
 
-    def _rng(self, round_: int, stream: int) -> np.random.Generator:
-        return np.random.default_rng([self.config.random_state, round_, stream])
+    def _rng(self, round_: int, stream: int, *more: int) -> np.random.Generator:
+        return np.random.default_rng([self.config.random_state, round_, stream, *more])
 
     # ---------------------------------------------------------------- loop
     def _loop(self) -> EngineResult:
@@ -536,7 +554,6 @@ class DataEngine:
 
     def _route(self, r: int, new: IntArray, audit: IntArray) -> None:
         cfg, led, o = self.config, self._ledger, self._oracle
-        rng = self._rng(r, 2)
         state, policy = self._campaign_state()
         self._block(state)
         want = np.zeros(self._n, dtype=bool)
@@ -546,34 +563,65 @@ class DataEngine:
         want[audit] = True
         force[audit] = True
         dead = np.zeros(self._n, dtype=bool)
+        wave = -1
         while True:
+            wave += 1
             open_ = ((policy.is_open(state) | force) & want & ~dead
                      & (state.n_answers < state.max_answers))  # fmt: skip
             idx = np.flatnonzero(open_)
             if idx.size == 0:
-                return
-            room = cfg.budget - led.spent
+                break
+            # answers paid in an interrupted run of this round count as spent already
+            prepaid = self._take_prepaid(r, wave)
+            room = cfg.budget - led.spent - float(self._prepaid["cost"].sum() + prepaid.costs.sum())
             affordable = math.floor(room / o.max_cost + 1e-9) if o.max_cost > 0 else idx.size
-            if affordable <= 0:
-                return
+            if affordable <= 0 and len(prepaid) == 0:
+                break
             pr = policy.priority(state)[idx] + 1e3 * force[idx]
-            order = idx[np.argsort(-pr, kind="stable")][:affordable]
-            got = o.ask(order, rng, state.blocked.copy())
-            if got.costs.sum() > room + 1e-9:
-                raise InputError(
-                    f"the {o.kind} oracle charged {got.costs.sum():g} for {len(got)} answers; "
-                    f"only {room:g} was left (max_cost {o.max_cost:g} is wrong)."
-                )
-            missing = np.setdiff1d(order, got.items)
+            order = idx[np.argsort(-pr, kind="stable")][: max(affordable, 0)]
+            ask = np.setdiff1d(order, prepaid.items, assume_unique=True)
+            ask = order[np.isin(order, ask)]
+            if ask.size:
+                # one generator per request: a request served from the journal on resume
+                # draws nothing, and the ones after it draw what they drew the first time
+                bought = o.ask(ask, self._rng(r, 2, wave), state.blocked.copy())
+                if bought.costs.sum() > room + 1e-9:
+                    raise InputError(
+                        f"the {o.kind} oracle charged {bought.costs.sum():g} for {len(bought)} "
+                        f"answers; only {room:g} was left (max_cost {o.max_cost:g} is wrong)."
+                    )
+                if self._journal is not None:
+                    self._journal.append(r, wave, bought)
+            else:
+                bought = _no_answers()
+            got = _concat_answers(prepaid, bought)
+            missing = np.setdiff1d(ask, bought.items)
             dead[missing] = True  # no answer left for these
             force[order] = False
+            force[prepaid.items] = False
             if len(got) == 0:
-                return
+                break
             led.add(r, got)
             state.record(got.items, got.workers, got.labels)
             if o.known_confusions is None:
                 state.refresh(1)
                 self._block(state)
+        rest = self._prepaid[self._prepaid["round"] == r]
+        if len(rest):
+            # paid in the interrupted run but not asked for this time (the run took
+            # another path): still bought, so they go into the ledger
+            self._prepaid = self._prepaid[self._prepaid["round"] != r]
+            led.add(r, _frame_answers(rest))
+
+    def _take_prepaid(self, r: int, wave: int) -> OracleAnswers:
+        """The journal's answers of request ``wave`` in round ``r`` (removed from the
+        answers paid in advance)."""
+        pre = self._prepaid
+        if len(pre) == 0:
+            return _no_answers()
+        hit = (pre["round"] == r) & (pre["wave"] == wave)
+        self._prepaid = pre[~hit].reset_index(drop=True)
+        return _frame_answers(pre[hit])
 
     # ----------------------------------------------------------- aggregate
     def _aggregate(self) -> tuple[IntArray, NDArray[np.float64]]:
@@ -780,6 +828,25 @@ class DataEngine:
             return None
         path = self._dir / "versions" / round_version_name(self._state.round)
         return path if (path / "manifest.json").is_file() else None
+
+
+def _no_answers() -> OracleAnswers:
+    e = np.zeros(0, dtype=np.int64)
+    return OracleAnswers(e, e, e, np.zeros(0))
+
+
+def _frame_answers(frame: pd.DataFrame) -> OracleAnswers:
+    return OracleAnswers(*(frame[c].to_numpy(dtype=np.float64 if c == "cost" else np.int64)
+                           for c in ("item", "worker", "label", "cost")))  # fmt: skip
+
+
+def _concat_answers(a: OracleAnswers, b: OracleAnswers) -> OracleAnswers:
+    if len(a) == 0:
+        return b
+    if len(b) == 0:
+        return a
+    return OracleAnswers(*(np.concatenate([getattr(a, f), getattr(b, f)])
+                           for f in ("items", "workers", "labels", "costs")))  # fmt: skip
 
 
 def _fmt(x: float) -> str:
