@@ -132,12 +132,17 @@ def bed(name: str, n_pool: int) -> Bed:
         return Bed(name, X[ia].astype(np.float64), yp, Xt_all[ib].astype(np.float64),
                    yt_all[ib].astype(np.int64), est, _crowd_oracle(yp, crowd, len(classes)),
                    f"simulated crowd fitted from {crowd} ({how})", 40)  # fmt: skip
-    if name == "labelme-replay":
+    if name in ("labelme-replay", "labelme-replay-pixels"):
+        from labelme_features import scene_features
         from routing import pixel_features
 
         c = load_crowd("labelme")
         ann = c.annotations
-        X = pixel_features("labelme", ann.item_ids)
+        X = (
+            pixel_features("labelme", ann.item_ids)
+            if name == "labelme-replay-pixels"
+            else scene_features(ann.item_ids)
+        )
         order = np.random.default_rng(0).permutation(ann.n_items)
         test, pool = order[:200], np.sort(order[200:])
         remap = np.full(ann.n_items, -1)
@@ -149,10 +154,11 @@ def bed(name: str, n_pool: int) -> Bed:
         )  # fmt: skip
         est = make_pipeline(StandardScaler(), LogisticRegression(C=0.03, max_iter=2000))
         return Bed(
-            "labelme-replay", X[pool], c.truth[pool].astype(np.int64), X[test],
+            name, X[pool], c.truth[pool].astype(np.int64), X[test],
             c.truth[test].astype(np.int64), est,
             lambda seed: ReplayedCrowdOracle(sub, random_state=seed),
-            "replay of LabelMe's real answers", 20,
+            "replay of LabelMe's real answers" + (", pixel features" if X.shape[1] < 300 else
+                                                   ", scene features"), 20,
         )  # fmt: skip
     raise SystemExit(f"unknown set {name}")
 

@@ -293,7 +293,9 @@ def test_resume_after_a_kill_pays_no_answer_twice(tmp_path):
     """Each answer is journaled as it is bought; a resumed run reuses the answers its
     interrupted round already paid for, so the service is paid once per answer (killed
     inside the first round, before any round is saved, and inside a later round)."""
-    eng = dict(budget=90.0, batch_size=20, confidence=0.95, min_forecast_rounds=100)
+    eng = dict(
+        budget=90.0, batch_size=20, routing="dynamic", confidence=0.95, min_forecast_rounds=100
+    )
     straight = _engine(**eng).run(X, _service_oracle(_Service()), X_test=XT, y_test=YT,
                                   directory=tmp_path / "straight")  # fmt: skip
     journal = read_journal(tmp_path / "straight" / "journal.csv")

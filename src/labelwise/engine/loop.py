@@ -48,6 +48,7 @@ from labelwise._validation import check_features, check_number, check_option
 from labelwise.active import SEALS, ActiveLearner
 from labelwise.aggregate import METHODS, ConvergenceWarning, make_aggregator, out_of_fold_proba
 from labelwise.annotations import Annotations
+from labelwise.engine.forecast import AccuracyForecast, forecast_accuracy
 from labelwise.engine.journal import Journal, empty_journal, read_journal
 from labelwise.engine.ledger import Ledger
 from labelwise.engine.oracles import Oracle, OracleAnswers
@@ -111,13 +112,17 @@ class EngineConfig:
     strategy : str
         Active-learning strategy (:data:`labelwise.active.STRATEGIES`); ``"random"``
         draws items uniformly (the baselines).
-    routing : {"dynamic", "fixed"}
-        Dynamic overlap (answers until the posterior reaches ``confidence``) or a
-        fixed ``overlap`` per item.
+    routing : {"dynamic", "disagreement", "fixed"}
+        Dynamic overlap (answers until the posterior reaches ``confidence``); the same
+        with one answer first and more only where the model and the crowd disagree
+        (``disagreement``); or a fixed ``overlap`` per item.
     overlap : int
         Answers per item when ``routing="fixed"``.
     confidence : float
         Posterior confidence at which dynamic overlap finishes an item.
+    disagreement : float
+        With ``routing="disagreement"``, how far below the answers' own confidence
+        the model must pull an item's posterior before it gets another answer.
     max_answers : int
         Most answers one item gets.
     aggregator : str
@@ -135,6 +140,11 @@ class EngineConfig:
         Use SEALS candidates when the pool has more rows than this.
     min_forecast_rounds : int
         Rounds with a model before the learning curve may stop the run.
+    max_extrapolation : float
+        The budget is judged only once what it buys is at most this many times the
+        items measured (:func:`~labelwise.engine.forecast.forecast_accuracy`); it is
+        stopped as too small when the upper end of the forecast's 90% interval at
+        the full budget is below the target, two rounds in a row.
     block_below : float
         Block annotators whose estimated skill is below chance plus this (after
         ``block_after`` answers); 0 never blocks.
@@ -147,9 +157,10 @@ class EngineConfig:
     batch_size: int = 50
     growth: float = 0.0
     strategy: str = "margin"
-    routing: str = "dynamic"
+    routing: str = "disagreement"
     overlap: int = 3
     confidence: float = 0.9
+    disagreement: float = 0.05
     max_answers: int = 5
     aggregator: str = "ds"
     model_prior: bool = True
@@ -158,6 +169,7 @@ class EngineConfig:
     self_training: float | None = None
     seals_above: int = 20_000
     min_forecast_rounds: int = 4
+    max_extrapolation: float = 4.0
     block_below: float = 0.05
     block_after: int = 10
     random_state: int = 0
@@ -172,7 +184,8 @@ class EngineConfig:
         check_number(self.target_accuracy, "target_accuracy", name, low=0, high=1, low_open=True)
         check_number(self.batch_size, "batch_size", name, kind=int, low=1)
         check_number(self.growth, "growth", name, low=0)
-        check_option(self.routing, "routing", name, ("dynamic", "fixed"))
+        check_option(self.routing, "routing", name, ("dynamic", "disagreement", "fixed"))
+        check_number(self.disagreement, "disagreement", name, low=0, high=1)
         check_number(self.overlap, "overlap", name, kind=int, low=1)
         check_number(self.confidence, "confidence", name, low=0, high=1, low_open=True,
                      high_open=True)  # fmt: skip
@@ -181,6 +194,7 @@ class EngineConfig:
         check_number(self.audit_threshold, "audit_threshold", name, low=0, high=1)
         check_number(self.seals_above, "seals_above", name, kind=int, low=1)
         check_number(self.min_forecast_rounds, "min_forecast_rounds", name, kind=int, low=3)
+        check_number(self.max_extrapolation, "max_extrapolation", name, low=1)
         check_number(self.block_below, "block_below", name, low=0, high=1)
         check_number(self.block_after, "block_after", name, kind=int, low=1)
 
@@ -194,8 +208,11 @@ class EngineResult:
     history : DataFrame
         One row per round: ``round``, ``money``, ``answers``, ``items``, ``trained``,
         ``audited``, ``accuracy`` (held out), ``forecast_money``, ``forecast_low``,
-        ``forecast_high`` (money to reach the target by the learning curve) and
-        ``decision``.
+        ``forecast_high`` (money to reach the target by the learning curve),
+        ``budget_items`` (items the whole budget buys at the recent price per item),
+        ``budget_accuracy``, ``budget_accuracy_low``, ``budget_accuracy_high`` (the
+        curve's forecast there, :func:`~labelwise.engine.forecast.forecast_accuracy`)
+        and ``decision``.
     ledger : Ledger
     labels : DataFrame
         ``item`` (pool row), ``label`` (class code), ``confidence``, ``answers``.
@@ -483,6 +500,8 @@ class DataEngine:
             "round": r, "money": spent, "answers": len(self._ledger), "items": int(items.size),
             "trained": int((weights > 0).sum()), "audited": len(audit), "accuracy": acc,
             "forecast_money": math.nan, "forecast_low": math.nan, "forecast_high": math.nan,
+            "budget_items": math.nan, "budget_accuracy": math.nan,
+            "budget_accuracy_low": math.nan, "budget_accuracy_high": math.nan,
         }  # fmt: skip
         st.history.append(row)
         decision, message = self._decide(row)
@@ -566,7 +585,7 @@ class DataEngine:
         wave = -1
         while True:
             wave += 1
-            open_ = ((policy.is_open(state) | force) & want & ~dead
+            open_ = ((self._is_open(state, policy) | force) & want & ~dead
                      & (state.n_answers < state.max_answers))  # fmt: skip
             idx = np.flatnonzero(open_)
             if idx.size == 0:
@@ -612,6 +631,17 @@ class DataEngine:
             # another path): still bought, so they go into the ledger
             self._prepaid = self._prepaid[self._prepaid["round"] != r]
             led.add(r, _frame_answers(rest))
+
+    def _is_open(self, state: CampaignState, policy: Any) -> NDArray[np.bool_]:
+        """Items that want another answer. ``routing="disagreement"``: one answer, and
+        more only while the model pulls the item's posterior below what the answers
+        alone say (the model and the crowd disagree) and it is under ``confidence``."""
+        is_open: NDArray[np.bool_] = policy.is_open(state)
+        if self.config.routing != "disagreement":
+            return is_open
+        crowd = state.answer_posterior().max(axis=1)
+        pulls = state.confidence < crowd - self.config.disagreement
+        return is_open & ((state.n_answers == 0) | pulls)
 
     def _take_prepaid(self, r: int, wave: int) -> OracleAnswers:
         """The journal's answers of request ``wave`` in round ``r`` (removed from the
@@ -731,8 +761,10 @@ class DataEngine:
                 # pool; from a few small early rounds it is noise, not evidence
                 if row["items"] >= 0.25 * self._n and len(h) >= 6:
                     row["verdict"] = "unreachable"
-            elif req.low * per_item > cfg.budget:
-                row["verdict"] = "short"
+            else:
+                fc = self._forecast_budget(h, row)
+                if fc is not None and fc.high < cfg.target_accuracy:
+                    row["verdict"] = "short"
             prev = (
                 self._state.history[-2].get("verdict", "") if len(self._state.history) > 1 else ""
             )
@@ -745,16 +777,44 @@ class DataEngine:
                 )
             if row["verdict"] == "short" and prev:
                 return "budget cannot reach target", (
-                    f"the budget {cfg.budget:,.2f} cannot reach {cfg.target_accuracy:.3f}: "
-                    f"the learning curve needs about "
-                    f"{_fmt(row['forecast_money'])} (interval {_fmt(row['forecast_low'])} to "
-                    f"{_fmt(row['forecast_high'])}); spent {spent:,.2f}, accuracy {acc:.3f}."
+                    f"the budget {cfg.budget:,.2f} cannot reach {cfg.target_accuracy:.3f}: it "
+                    f"buys about {row['budget_items']:,.0f} items, where the learning curve "
+                    f"forecasts {row['budget_accuracy']:.3f} (interval "
+                    f"{row['budget_accuracy_low']:.3f} to {row['budget_accuracy_high']:.3f}); "
+                    f"to reach the target it needs about {_fmt(row['forecast_money'])} "
+                    f"(interval {_fmt(row['forecast_low'])} to {_fmt(row['forecast_high'])}); "
+                    f"spent {spent:,.2f}, accuracy {acc:.3f}."
                 )
         if cfg.budget - spent < self._oracle.max_cost:
             return "budget spent", f"budget spent ({spent:,.2f}); accuracy {acc:.3f}."
         if self._unlabeled().size == 0 and not self._state.audit:
             return "pool exhausted", f"every item is labeled; accuracy {acc:.3f}."
         return "continue", ""
+
+    def _forecast_budget(self, h: pd.DataFrame, row: dict[str, Any]) -> AccuracyForecast | None:
+        """The learning curve's accuracy (with interval) at the items the whole budget
+        buys, at the price per new item of the last two rounds; None when that is
+        further than ``max_extrapolation`` times the items measured."""
+        cfg = self.config
+        money, items = h["money"].to_numpy(), h["items"].to_numpy()
+        back = min(2, len(h) - 1)
+        d_items = items[-1] - items[-1 - back]
+        per_item = (money[-1] - money[-1 - back]) / d_items if d_items > 0 else 0.0
+        if per_item <= 0:
+            per_item = money[-1] / max(items[-1], 1)
+        n_budget = min(items[-1] + (cfg.budget - money[-1]) / per_item, float(self._n))
+        row["budget_items"] = n_budget
+        # the curve from rounds with at least a quarter of the items: the first tiny
+        # rounds (a cold start of a few items per class) are not on the power law
+        recent = items >= items[-1] / 4
+        if n_budget > cfg.max_extrapolation * items[-1] or recent.sum() < 4:
+            return None
+        fc = forecast_accuracy(items[recent], h["accuracy"].to_numpy()[recent],
+                               max(n_budget, items[-1]), n_test=self._yt.size,
+                               random_state=cfg.random_state)  # fmt: skip
+        row["budget_accuracy"] = fc.accuracy
+        row["budget_accuracy_low"], row["budget_accuracy_high"] = fc.low, fc.high
+        return fc
 
     # ----------------------------------------------------------------- save
     def _labels_frame(self, items: IntArray, labels: IntArray, post: NDArray[Any]) -> pd.DataFrame:
