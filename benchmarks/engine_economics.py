@@ -6,13 +6,15 @@ with the same model, pool, held-out set and oracle, one answer costing 1:
 (a) random items, 3 answers each, majority vote (common practice);
 (b) random items, 1 answer each;
 (c) active learning (margin), 3 answers each, majority vote;
-(d) the engine: active learning, dynamic overlap with the model as item prior,
-    Dawid-Skene with the model's out-of-fold predictions as prior, confidence
-    weights, audit.
+(d) the engine (defaults): active learning, one answer per item and more only
+    where the model and the crowd disagree (``routing="disagreement"``), Dawid-Skene
+    with the model's out-of-fold predictions as prior, confidence weights, audit.
 
 Oracles: a simulated crowd fitted from a real crowd (digits, Fashion-MNIST, text
 sets), or the real LabelMe answers replayed (``labelme-replay``: each request
-served by a recorded answer not yet used; no answer left = no more for that item).
+served by a recorded answer not yet used; no answer left = no more for that item;
+scene features of ``labelme_features.py``; ``labelme-replay-pixels``: the cruder
+pixel features of the previous round).
 Money to target is read off the per-round held-out accuracy, linear between rounds.
 
 Also: a budget too small for the target (half of what the engine needed) must

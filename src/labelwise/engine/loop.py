@@ -7,28 +7,36 @@ Each round:
    strategy; :class:`~labelwise.active.SEALS` candidates for large pools);
 2. **route** them: a :class:`~labelwise.routing.DynamicOverlap` policy on a
    :class:`~labelwise.routing.CampaignState` whose item prior is the current
-   model's prediction decides which items want another answer (an item the model
-   and one reliable answer agree on is finished; a disputed one gets more, up to
-   ``max_answers``); annotators whose estimated skill is at chance are blocked;
-   answers come from an :class:`~labelwise.engine.oracles.Oracle`;
+   model's prediction decides which items want another answer. The default
+   (``routing="disagreement"``) buys one answer per item and more only where the
+   model pulls the posterior below what the answers alone say (the model and the
+   crowd disagree) and it is under ``confidence``: where the model has no opinion
+   a second answer buys less than a new item. Annotators whose estimated skill is
+   at chance are blocked; answers come from an
+   :class:`~labelwise.engine.oracles.Oracle` and are written to the purchase
+   journal (:mod:`labelwise.engine.journal`) the moment they are bought;
 3. **aggregate** with the model's out-of-fold predictions as a per-item prior inside
    the EM (``aggregator.fit(annotations, prior=...)``);
 4. **retrain** on the aggregated labels, weighted by their posterior confidence;
 5. **audit**: items whose consensus the model strongly contradicts are held out of
    training and go back for one more answer in the next round;
-6. **forecast and decide**: the learning curve (:class:`~labelwise.scaling.CurveFit`)
-   of held-out accuracy against labeled items is re-fitted and turned into money;
-   the engine continues, stops at the target, or stops because the remaining
-   budget cannot reach it (with the estimate and its interval).
+6. **forecast and decide**: a power-law learning curve of held-out accuracy
+   against labeled items, fitted on the engine's own rounds with their measurement
+   noise (:mod:`labelwise.engine.forecast`), gives the accuracy the whole budget
+   buys, with an interval; the engine continues, stops at the target, or stops
+   because the interval's upper end at the full budget is below the target (two
+   rounds in a row, and only within ``max_extrapolation`` times the items measured).
 
 Every answer goes into the :class:`~labelwise.engine.ledger.Ledger`; the state is
 saved after every round (:mod:`labelwise.engine.store`) and a killed run resumes
-with :meth:`DataEngine.resume`. A run with a directory also leaves a dataset
-version per round (:mod:`labelwise.engine.versioning`): the labels, their
-confidence, the answers behind them and the audit's decisions, which ``labelwise
-version diff`` compares round against round. Randomness is drawn per round from
-``(random_state, round)``, so a resumed run buys exactly what an uninterrupted
-one would.
+with :meth:`DataEngine.resume`, which reuses the answers its interrupted round had
+already paid for (from the journal), so nothing is bought twice. A run with a
+directory also leaves a dataset version per round
+(:mod:`labelwise.engine.versioning`): the labels, their confidence, the answers
+behind them and the audit's decisions, which ``labelwise version diff`` compares
+round against round. Randomness is drawn per round from
+``(random_state, round, request)``, so a resumed run buys exactly what an
+uninterrupted one would.
 """
 
 from __future__ import annotations
