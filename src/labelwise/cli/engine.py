@@ -131,6 +131,12 @@ def _progress(row: dict[str, Any]) -> None:
         if math.isfinite(lo)
         else "forecast -"
     )
+    ba = row.get("budget_accuracy", math.nan)
+    if isinstance(ba, float) and math.isfinite(ba):
+        forecast += (
+            f"  at full budget {ba:.3f} "
+            f"[{row['budget_accuracy_low']:.3f}, {row['budget_accuracy_high']:.3f}]"
+        )
     acc = row["accuracy"]
     console.print(
         f"round {row['round']:>3}  spent {row['money']:>9,.2f}  answers {row['answers']:>6}  "
@@ -235,6 +241,14 @@ def run(
         "margin"
     ),
     aggregator: Annotated[str, typer.Option("--aggregator", help="EM aggregator.")] = "ds",
+    routing: Annotated[
+        str,
+        typer.Option(
+            "--routing",
+            help="disagreement (one answer, more where model and crowd disagree), "
+            "dynamic (answers until confident) or fixed.",
+        ),
+    ] = "disagreement",
     estimator: Annotated[
         str, typer.Option("--estimator", help="logreg (scaled) or logreg-raw (embeddings).")
     ] = "logreg",
@@ -261,7 +275,7 @@ def run(
         est = _estimator(estimator)
         ecfg = EngineConfig(
             budget=budget, target_accuracy=target_accuracy, batch_size=batch_size,
-            strategy=strategy, aggregator=aggregator, random_state=seed,
+            strategy=strategy, aggregator=aggregator, routing=routing, random_state=seed,
         )  # fmt: skip
         ecfg.check()
         cfg = {

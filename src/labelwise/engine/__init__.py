@@ -12,6 +12,10 @@ audit sends contradicted labels back, and the learning curve
   simulated crowd, a replayed real annotation file, the labeling service);
 - :mod:`~labelwise.engine.ledger`: every answer with its cost, round and annotator;
 - :mod:`~labelwise.engine.store`: the per-round state, saved atomically, for resume;
+- :mod:`~labelwise.engine.journal`: every answer written to disk as it is bought, so a
+  resumed run pays for nothing twice;
+- :mod:`~labelwise.engine.forecast`: the accuracy the whole budget buys, from a learning
+  curve on the engine's own rounds, with its interval;
 - :mod:`~labelwise.engine.versioning`: a dataset version per round (``versions/round-NNNN``).
 """
 

@@ -7,28 +7,36 @@ Each round:
    strategy; :class:`~labelwise.active.SEALS` candidates for large pools);
 2. **route** them: a :class:`~labelwise.routing.DynamicOverlap` policy on a
    :class:`~labelwise.routing.CampaignState` whose item prior is the current
-   model's prediction decides which items want another answer (an item the model
-   and one reliable answer agree on is finished; a disputed one gets more, up to
-   ``max_answers``); annotators whose estimated skill is at chance are blocked;
-   answers come from an :class:`~labelwise.engine.oracles.Oracle`;
+   model's prediction decides which items want another answer. The default
+   (``routing="disagreement"``) buys one answer per item and more only where the
+   model pulls the posterior below what the answers alone say (the model and the
+   crowd disagree) and it is under ``confidence``: where the model has no opinion
+   a second answer buys less than a new item. Annotators whose estimated skill is
+   at chance are blocked; answers come from an
+   :class:`~labelwise.engine.oracles.Oracle` and are written to the purchase
+   journal (:mod:`labelwise.engine.journal`) the moment they are bought;
 3. **aggregate** with the model's out-of-fold predictions as a per-item prior inside
    the EM (``aggregator.fit(annotations, prior=...)``);
 4. **retrain** on the aggregated labels, weighted by their posterior confidence;
 5. **audit**: items whose consensus the model strongly contradicts are held out of
    training and go back for one more answer in the next round;
-6. **forecast and decide**: the learning curve (:class:`~labelwise.scaling.CurveFit`)
-   of held-out accuracy against labeled items is re-fitted and turned into money;
-   the engine continues, stops at the target, or stops because the remaining
-   budget cannot reach it (with the estimate and its interval).
+6. **forecast and decide**: a power-law learning curve of held-out accuracy
+   against labeled items, fitted on the engine's own rounds with their measurement
+   noise (:mod:`labelwise.engine.forecast`), gives the accuracy the whole budget
+   buys, with an interval; the engine continues, stops at the target, or stops
+   because the interval's upper end at the full budget is below the target (two
+   rounds in a row, and only within ``max_extrapolation`` times the items measured).
 
 Every answer goes into the :class:`~labelwise.engine.ledger.Ledger`; the state is
 saved after every round (:mod:`labelwise.engine.store`) and a killed run resumes
-with :meth:`DataEngine.resume`. A run with a directory also leaves a dataset
-version per round (:mod:`labelwise.engine.versioning`): the labels, their
-confidence, the answers behind them and the audit's decisions, which ``labelwise
-version diff`` compares round against round. Randomness is drawn per round from
-``(random_state, round)``, so a resumed run buys exactly what an uninterrupted
-one would.
+with :meth:`DataEngine.resume`, which reuses the answers its interrupted round had
+already paid for (from the journal), so nothing is bought twice. A run with a
+directory also leaves a dataset version per round
+(:mod:`labelwise.engine.versioning`): the labels, their confidence, the answers
+behind them and the audit's decisions, which ``labelwise version diff`` compares
+round against round. Randomness is drawn per round from
+``(random_state, round, request)``, so a resumed run buys exactly what an
+uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -48,9 +56,11 @@ from labelwise._validation import check_features, check_number, check_option
 from labelwise.active import SEALS, ActiveLearner
 from labelwise.aggregate import METHODS, ConvergenceWarning, make_aggregator, out_of_fold_proba
 from labelwise.annotations import Annotations
+from labelwise.engine.forecast import AccuracyForecast, forecast_accuracy
+from labelwise.engine.journal import Journal, empty_journal, read_journal
 from labelwise.engine.ledger import Ledger
-from labelwise.engine.oracles import Oracle
-from labelwise.engine.store import load_round, save_round
+from labelwise.engine.oracles import Oracle, OracleAnswers
+from labelwise.engine.store import latest_round, load_round, save_round
 from labelwise.errors import InputError, LabelwiseError, ParameterError
 from labelwise.routing import CampaignState, DynamicOverlap, FixedOverlap
 from labelwise.scaling import CurveFit
@@ -70,6 +80,7 @@ DECISIONS = ("continue", "target reached", "budget cannot reach target", "budget
              "pool exhausted", "target unreachable")  # fmt: skip
 
 IntArray = NDArray[np.int64]
+JOURNAL = "journal.csv"
 
 
 class OracleExhaustedError(InputError):
@@ -109,13 +120,17 @@ class EngineConfig:
     strategy : str
         Active-learning strategy (:data:`labelwise.active.STRATEGIES`); ``"random"``
         draws items uniformly (the baselines).
-    routing : {"dynamic", "fixed"}
-        Dynamic overlap (answers until the posterior reaches ``confidence``) or a
-        fixed ``overlap`` per item.
+    routing : {"dynamic", "disagreement", "fixed"}
+        Dynamic overlap (answers until the posterior reaches ``confidence``); the same
+        with one answer first and more only where the model and the crowd disagree
+        (``disagreement``); or a fixed ``overlap`` per item.
     overlap : int
         Answers per item when ``routing="fixed"``.
     confidence : float
         Posterior confidence at which dynamic overlap finishes an item.
+    disagreement : float
+        With ``routing="disagreement"``, how far below the answers' own confidence
+        the model must pull an item's posterior before it gets another answer.
     max_answers : int
         Most answers one item gets.
     aggregator : str
@@ -133,6 +148,11 @@ class EngineConfig:
         Use SEALS candidates when the pool has more rows than this.
     min_forecast_rounds : int
         Rounds with a model before the learning curve may stop the run.
+    max_extrapolation : float
+        The budget is judged only once what it buys is at most this many times the
+        items measured (:func:`~labelwise.engine.forecast.forecast_accuracy`); it is
+        stopped as too small when the upper end of the forecast's 90% interval at
+        the full budget is below the target, two rounds in a row.
     block_below : float
         Block annotators whose estimated skill is below chance plus this (after
         ``block_after`` answers); 0 never blocks.
@@ -145,9 +165,10 @@ class EngineConfig:
     batch_size: int = 50
     growth: float = 0.0
     strategy: str = "margin"
-    routing: str = "dynamic"
+    routing: str = "disagreement"
     overlap: int = 3
     confidence: float = 0.9
+    disagreement: float = 0.05
     max_answers: int = 5
     aggregator: str = "ds"
     model_prior: bool = True
@@ -156,6 +177,7 @@ class EngineConfig:
     self_training: float | None = None
     seals_above: int = 20_000
     min_forecast_rounds: int = 4
+    max_extrapolation: float = 4.0
     block_below: float = 0.05
     block_after: int = 10
     random_state: int = 0
@@ -170,7 +192,8 @@ class EngineConfig:
         check_number(self.target_accuracy, "target_accuracy", name, low=0, high=1, low_open=True)
         check_number(self.batch_size, "batch_size", name, kind=int, low=1)
         check_number(self.growth, "growth", name, low=0)
-        check_option(self.routing, "routing", name, ("dynamic", "fixed"))
+        check_option(self.routing, "routing", name, ("dynamic", "disagreement", "fixed"))
+        check_number(self.disagreement, "disagreement", name, low=0, high=1)
         check_number(self.overlap, "overlap", name, kind=int, low=1)
         check_number(self.confidence, "confidence", name, low=0, high=1, low_open=True,
                      high_open=True)  # fmt: skip
@@ -179,6 +202,7 @@ class EngineConfig:
         check_number(self.audit_threshold, "audit_threshold", name, low=0, high=1)
         check_number(self.seals_above, "seals_above", name, kind=int, low=1)
         check_number(self.min_forecast_rounds, "min_forecast_rounds", name, kind=int, low=3)
+        check_number(self.max_extrapolation, "max_extrapolation", name, low=1)
         check_number(self.block_below, "block_below", name, low=0, high=1)
         check_number(self.block_after, "block_after", name, kind=int, low=1)
 
@@ -192,8 +216,11 @@ class EngineResult:
     history : DataFrame
         One row per round: ``round``, ``money``, ``answers``, ``items``, ``trained``,
         ``audited``, ``accuracy`` (held out), ``forecast_money``, ``forecast_low``,
-        ``forecast_high`` (money to reach the target by the learning curve) and
-        ``decision``.
+        ``forecast_high`` (money to reach the target by the learning curve),
+        ``budget_items`` (items the whole budget buys at the recent price per item),
+        ``budget_accuracy``, ``budget_accuracy_low``, ``budget_accuracy_high`` (the
+        curve's forecast there, :func:`~labelwise.engine.forecast.forecast_accuracy`)
+        and ``decision``.
     ledger : Ledger
     labels : DataFrame
         ``item`` (pool row), ``label`` (class code), ``confidence``, ``answers``.
@@ -316,7 +343,7 @@ class DataEngine:
 
             from labelwise.engine.store import atomic_write
 
-            if (self._dir / "LATEST").exists():
+            if (self._dir / "LATEST").exists() or len(read_journal(self._dir / JOURNAL)):
                 raise InputError(
                     f"{str(self._dir)!r} already holds an engine run; continue it with "
                     "`labelwise engine resume` or choose an empty folder."
@@ -328,6 +355,8 @@ class DataEngine:
         self._ledger = Ledger()
         self._state = _RunState()
         self._proba: NDArray[np.float64] | None = None
+        self._prepaid = empty_journal()  # answers paid in an interrupted round
+        self._journal = None if self._dir is None else Journal(self._dir / JOURNAL)
         if self._dir is None:
             self._version_names(item_ids, class_names)
         self._new_learner()
@@ -353,7 +382,14 @@ class DataEngine:
         self._on_round = on_round
         self._setup(X, oracle, X_test, y_test)
         self._dir = Path(directory)
-        r, state, ledger, proba = load_round(self._dir)
+        journal = read_journal(self._dir / JOURNAL)
+        first = latest_round(self._dir) is None and (self._dir / "config.json").exists()
+        if first and len(journal):
+            # killed in its first round: nothing complete, but answers already paid
+            r, state, ledger, proba = 0, asdict(_RunState()), Ledger(), None
+            state |= {"train_items": [], "train_labels": [], "train_weights": []}
+        else:
+            r, state, ledger, proba = load_round(self._dir)
         self._read_version_names()
         if len(ledger) and (ledger.item.max() >= self._n or ledger.label.max() >= self._k):
             raise InputError(
@@ -366,11 +402,18 @@ class DataEngine:
             stop_reason=state["stop_reason"], message=state["message"],
         )  # fmt: skip
         self._proba = proba
-        oracle.restore(ledger.item, ledger.worker)
+        # answers bought in the interrupted round: paid for, reused before asking again
+        self._prepaid = journal[journal["round"] > r].reset_index(drop=True)
+        oracle.restore(
+            np.concatenate([ledger.item, self._prepaid["item"].to_numpy()]),
+            np.concatenate([ledger.worker, self._prepaid["worker"].to_numpy()]),
+        )
+        self._journal = Journal(self._dir / JOURNAL)
         self._new_learner()
-        self._learner.teach(np.asarray(state["train_items"], dtype=np.int64),
-                            np.asarray(state["train_labels"], dtype=np.int64),
-                            np.asarray(state["train_weights"], dtype=np.float64))  # fmt: skip
+        if state["train_items"]:
+            self._learner.teach(np.asarray(state["train_items"], dtype=np.int64),
+                                np.asarray(state["train_labels"], dtype=np.int64),
+                                np.asarray(state["train_weights"], dtype=np.float64))  # fmt: skip
         return self._loop()
 
     # --------------------------------------------------------------- set-up
@@ -433,8 +476,8 @@ class DataEngine:
             self_training=cfg.self_training, random_state=cfg.random_state,
         ).fit(self._X)  # fmt: skip
 
-    def _rng(self, round_: int, stream: int) -> np.random.Generator:
-        return np.random.default_rng([self.config.random_state, round_, stream])
+    def _rng(self, round_: int, stream: int, *more: int) -> np.random.Generator:
+        return np.random.default_rng([self.config.random_state, round_, stream, *more])
 
     # ---------------------------------------------------------------- loop
     def _loop(self) -> EngineResult:
@@ -465,6 +508,8 @@ class DataEngine:
             "round": r, "money": spent, "answers": len(self._ledger), "items": int(items.size),
             "trained": int((weights > 0).sum()), "audited": len(audit), "accuracy": acc,
             "forecast_money": math.nan, "forecast_low": math.nan, "forecast_high": math.nan,
+            "budget_items": math.nan, "budget_accuracy": math.nan,
+            "budget_accuracy_low": math.nan, "budget_accuracy_high": math.nan,
         }  # fmt: skip
         st.history.append(row)
         decision, message = self._decide(row)
@@ -536,7 +581,6 @@ class DataEngine:
 
     def _route(self, r: int, new: IntArray, audit: IntArray) -> None:
         cfg, led, o = self.config, self._ledger, self._oracle
-        rng = self._rng(r, 2)
         state, policy = self._campaign_state()
         self._block(state)
         want = np.zeros(self._n, dtype=bool)
@@ -546,34 +590,76 @@ class DataEngine:
         want[audit] = True
         force[audit] = True
         dead = np.zeros(self._n, dtype=bool)
+        wave = -1
         while True:
-            open_ = ((policy.is_open(state) | force) & want & ~dead
+            wave += 1
+            open_ = ((self._is_open(state, policy) | force) & want & ~dead
                      & (state.n_answers < state.max_answers))  # fmt: skip
             idx = np.flatnonzero(open_)
             if idx.size == 0:
-                return
-            room = cfg.budget - led.spent
+                break
+            # answers paid in an interrupted run of this round count as spent already
+            prepaid = self._take_prepaid(r, wave)
+            room = cfg.budget - led.spent - float(self._prepaid["cost"].sum() + prepaid.costs.sum())
             affordable = math.floor(room / o.max_cost + 1e-9) if o.max_cost > 0 else idx.size
-            if affordable <= 0:
-                return
+            if affordable <= 0 and len(prepaid) == 0:
+                break
             pr = policy.priority(state)[idx] + 1e3 * force[idx]
-            order = idx[np.argsort(-pr, kind="stable")][:affordable]
-            got = o.ask(order, rng, state.blocked.copy())
-            if got.costs.sum() > room + 1e-9:
-                raise InputError(
-                    f"the {o.kind} oracle charged {got.costs.sum():g} for {len(got)} answers; "
-                    f"only {room:g} was left (max_cost {o.max_cost:g} is wrong)."
-                )
-            missing = np.setdiff1d(order, got.items)
+            order = idx[np.argsort(-pr, kind="stable")][: max(affordable, 0)]
+            ask = np.setdiff1d(order, prepaid.items, assume_unique=True)
+            ask = order[np.isin(order, ask)]
+            if ask.size:
+                # one generator per request: a request served from the journal on resume
+                # draws nothing, and the ones after it draw what they drew the first time
+                bought = o.ask(ask, self._rng(r, 2, wave), state.blocked.copy())
+                if bought.costs.sum() > room + 1e-9:
+                    raise InputError(
+                        f"the {o.kind} oracle charged {bought.costs.sum():g} for {len(bought)} "
+                        f"answers; only {room:g} was left (max_cost {o.max_cost:g} is wrong)."
+                    )
+                if self._journal is not None:
+                    self._journal.append(r, wave, bought)
+            else:
+                bought = _no_answers()
+            got = _concat_answers(prepaid, bought)
+            missing = np.setdiff1d(ask, bought.items)
             dead[missing] = True  # no answer left for these
             force[order] = False
+            force[prepaid.items] = False
             if len(got) == 0:
-                return
+                break
             led.add(r, got)
             state.record(got.items, got.workers, got.labels)
             if o.known_confusions is None:
                 state.refresh(1)
                 self._block(state)
+        rest = self._prepaid[self._prepaid["round"] == r]
+        if len(rest):
+            # paid in the interrupted run but not asked for this time (the run took
+            # another path): still bought, so they go into the ledger
+            self._prepaid = self._prepaid[self._prepaid["round"] != r]
+            led.add(r, _frame_answers(rest))
+
+    def _is_open(self, state: CampaignState, policy: Any) -> NDArray[np.bool_]:
+        """Items that want another answer. ``routing="disagreement"``: one answer, and
+        more only while the model pulls the item's posterior below what the answers
+        alone say (the model and the crowd disagree) and it is under ``confidence``."""
+        is_open: NDArray[np.bool_] = policy.is_open(state)
+        if self.config.routing != "disagreement":
+            return is_open
+        crowd = state.answer_posterior().max(axis=1)
+        pulls = state.confidence < crowd - self.config.disagreement
+        return is_open & ((state.n_answers == 0) | pulls)
+
+    def _take_prepaid(self, r: int, wave: int) -> OracleAnswers:
+        """The journal's answers of request ``wave`` in round ``r`` (removed from the
+        answers paid in advance)."""
+        pre = self._prepaid
+        if len(pre) == 0:
+            return _no_answers()
+        hit = (pre["round"] == r) & (pre["wave"] == wave)
+        self._prepaid = pre[~hit].reset_index(drop=True)
+        return _frame_answers(pre[hit])
 
     # ----------------------------------------------------------- aggregate
     def _aggregate(self) -> tuple[IntArray, NDArray[np.float64]]:
@@ -683,8 +769,10 @@ class DataEngine:
                 # pool; from a few small early rounds it is noise, not evidence
                 if row["items"] >= 0.25 * self._n and len(h) >= 6:
                     row["verdict"] = "unreachable"
-            elif req.low * per_item > cfg.budget:
-                row["verdict"] = "short"
+            else:
+                fc = self._forecast_budget(h, row)
+                if fc is not None and fc.high < cfg.target_accuracy:
+                    row["verdict"] = "short"
             prev = (
                 self._state.history[-2].get("verdict", "") if len(self._state.history) > 1 else ""
             )
@@ -697,16 +785,44 @@ class DataEngine:
                 )
             if row["verdict"] == "short" and prev:
                 return "budget cannot reach target", (
-                    f"the budget {cfg.budget:,.2f} cannot reach {cfg.target_accuracy:.3f}: "
-                    f"the learning curve needs about "
-                    f"{_fmt(row['forecast_money'])} (interval {_fmt(row['forecast_low'])} to "
-                    f"{_fmt(row['forecast_high'])}); spent {spent:,.2f}, accuracy {acc:.3f}."
+                    f"the budget {cfg.budget:,.2f} cannot reach {cfg.target_accuracy:.3f}: it "
+                    f"buys about {row['budget_items']:,.0f} items, where the learning curve "
+                    f"forecasts {row['budget_accuracy']:.3f} (interval "
+                    f"{row['budget_accuracy_low']:.3f} to {row['budget_accuracy_high']:.3f}); "
+                    f"to reach the target it needs about {_fmt(row['forecast_money'])} "
+                    f"(interval {_fmt(row['forecast_low'])} to {_fmt(row['forecast_high'])}); "
+                    f"spent {spent:,.2f}, accuracy {acc:.3f}."
                 )
         if cfg.budget - spent < self._oracle.max_cost:
             return "budget spent", f"budget spent ({spent:,.2f}); accuracy {acc:.3f}."
         if self._unlabeled().size == 0 and not self._state.audit:
             return "pool exhausted", f"every item is labeled; accuracy {acc:.3f}."
         return "continue", ""
+
+    def _forecast_budget(self, h: pd.DataFrame, row: dict[str, Any]) -> AccuracyForecast | None:
+        """The learning curve's accuracy (with interval) at the items the whole budget
+        buys, at the price per new item of the last two rounds; None when that is
+        further than ``max_extrapolation`` times the items measured."""
+        cfg = self.config
+        money, items = h["money"].to_numpy(), h["items"].to_numpy()
+        back = min(2, len(h) - 1)
+        d_items = items[-1] - items[-1 - back]
+        per_item = (money[-1] - money[-1 - back]) / d_items if d_items > 0 else 0.0
+        if per_item <= 0:
+            per_item = money[-1] / max(items[-1], 1)
+        n_budget = min(items[-1] + (cfg.budget - money[-1]) / per_item, float(self._n))
+        row["budget_items"] = n_budget
+        # the curve from rounds with at least a quarter of the items: the first tiny
+        # rounds (a cold start of a few items per class) are not on the power law
+        recent = items >= items[-1] / 4
+        if n_budget > cfg.max_extrapolation * items[-1] or recent.sum() < 4:
+            return None
+        fc = forecast_accuracy(items[recent], h["accuracy"].to_numpy()[recent],
+                               max(n_budget, items[-1]), n_test=self._yt.size,
+                               random_state=cfg.random_state)  # fmt: skip
+        row["budget_accuracy"] = fc.accuracy
+        row["budget_accuracy_low"], row["budget_accuracy_high"] = fc.low, fc.high
+        return fc
 
     # ----------------------------------------------------------------- save
     def _labels_frame(self, items: IntArray, labels: IntArray, post: NDArray[Any]) -> pd.DataFrame:
@@ -780,6 +896,25 @@ class DataEngine:
             return None
         path = self._dir / "versions" / round_version_name(self._state.round)
         return path if (path / "manifest.json").is_file() else None
+
+
+def _no_answers() -> OracleAnswers:
+    e = np.zeros(0, dtype=np.int64)
+    return OracleAnswers(e, e, e, np.zeros(0))
+
+
+def _frame_answers(frame: pd.DataFrame) -> OracleAnswers:
+    return OracleAnswers(*(frame[c].to_numpy(dtype=np.float64 if c == "cost" else np.int64)
+                           for c in ("item", "worker", "label", "cost")))  # fmt: skip
+
+
+def _concat_answers(a: OracleAnswers, b: OracleAnswers) -> OracleAnswers:
+    if len(a) == 0:
+        return b
+    if len(b) == 0:
+        return a
+    return OracleAnswers(*(np.concatenate([getattr(a, f), getattr(b, f)])
+                           for f in ("items", "workers", "labels", "costs")))  # fmt: skip
 
 
 def _fmt(x: float) -> str:

@@ -4,6 +4,7 @@ Layout::
 
     DIR/config.json        what was asked (engine settings, and the CLI's inputs)
     DIR/LATEST             name of the newest complete round's folder
+    DIR/journal.csv        every answer as it was bought (:mod:`labelwise.engine.journal`)
     DIR/rounds/NNNN/       state.json, ledger.csv, proba.npy of that round
     DIR/ledger.csv         the ledger (a copy of the newest round's)
     DIR/labels.csv         the aggregated labels (item, label, confidence, answers)
@@ -12,8 +13,9 @@ Layout::
 
 A round is written to a staging folder, renamed into ``rounds/`` and only then
 named in ``LATEST`` (``os.replace``, atomic on POSIX): a run killed at any point
-resumes from the last round whose files are all complete, with nothing bought
-twice and nothing lost.
+resumes from the last round whose files are all complete; the answers its
+interrupted round had bought are in the journal and are reused, so nothing is
+bought twice and nothing lost.
 """
 
 from __future__ import annotations
