@@ -45,6 +45,7 @@ from labelwise.aggregate._base import (
     normalise_rows,
     vote_share,
 )
+from labelwise.aggregate.dawid_skene import m_step_counts
 from labelwise.annotations import Annotations
 from labelwise.distributed.annotations import Block, DaskAnnotations
 from labelwise.errors import AnnotationsError, ParameterError
@@ -133,7 +134,7 @@ def _m_stats(block: Block, spec: Spec, post: NDArray[np.floating]) -> dict[str, 
     w, k = ann.n_workers, ann.n_classes
     out: dict[str, Any] = {"class": post.sum(axis=0, dtype=np.float64)}
     if spec.kind == "ds":
-        out["counts"] = np.asarray(est._s.T @ post, dtype=np.float64)
+        out["counts"] = m_step_counts(est._s.T, post)
         return out
     p_right = post[ann.item, ann.label]
     if spec.kind == "onecoin":
