@@ -227,7 +227,8 @@ def plan(
         verdicts = {
             "reached": f"already reached ({_fmt_n(req.n)} labels score it)",
             "reachable": f"{_fmt_n(req.n)} (interval {_fmt_n(req.low)} to {_fmt_n(req.high)})",
-            "uncertain": f"not shown to be reachable or out of reach (from {_fmt_n(req.low)})",
+            "uncertain": f"uncertain: interval {_fmt_n(req.low)} to {_fmt_n(req.high)}, no "
+            f"point estimate (the point fit levels off at {fit.asymptote_:.4f})",
             "unreachable": "unreachable, interval included (see the note)",
         }
         print_summary(
