@@ -21,6 +21,7 @@ device: ``import labelwise`` never loads it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,7 +86,7 @@ def torch_device(device: Any, owner: str) -> torch.device:
     return dev
 
 
-class _Kernel:
+class _Kernel(ABC):
     """One model's M-step and E-step over the annotation arrays on the device."""
 
     def __init__(self, model: Any, annotations: Annotations, dev: torch.device, dtype: Any):
@@ -100,13 +101,13 @@ class _Kernel:
         self.label = torch.from_numpy(annotations.label.astype(np.int64)).to(dev)
         self.dev = dev
 
+    @abstractmethod
     def m_step(self, post: torch.Tensor) -> torch.Tensor:
         """The model's parameters from the posterior."""
-        raise NotImplementedError
 
+    @abstractmethod
     def log_likelihood(self, params: torch.Tensor) -> torch.Tensor:
         """(n_items, K) log P(answers of item i | true class k)."""
-        raise NotImplementedError
 
 
 class _DawidSkeneKernel(_Kernel):
