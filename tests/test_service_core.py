@@ -424,7 +424,7 @@ def test_next_tasks_of_one_batch_are_routed_together(tmp_path: Path, policy: str
     answered: list[tuple[str, int]] = []
     for rnd in range(4):
         gate = threading.Event()
-        hold = svc.writer.submit(None, lambda conn: (gate.wait(10), None))
+        hold = svc.writer.submit(None, lambda conn, g=gate: (g.wait(10), None))
         futs = [svc.writer.submit(*svc.next_task_op(w, "t")) for w in who]
         gate.set()
         hold.result()
