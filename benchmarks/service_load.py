@@ -47,9 +47,10 @@ def _port() -> int:
 def news_items(n: int) -> pd.DataFrame:
     """``n`` AG News texts with their labels: the 10,000 of the training split, then
     the 7,600 of the test split, then those again (the ids stay distinct). Enough items
-    that 50 annotators do not run out within a run: at ~1,000 pairs/s a 60 s run needs
-    about 25,000 items at overlap 3; a run that finished every item would count the
-    annotators' idle wait at the end as lost throughput."""
+    that 50 annotators do not run out within a run: at ~1,300 pairs/s a 60 s run
+    finishes about 30,000 items at overlap 3 (dynamic overlap stops near 2.6 answers);
+    a run that finished every item would count the annotators' idle wait and the
+    scarce last items as the service's throughput and latency."""
     from labelwise.datasets import shared_data_dir
 
     folder = shared_data_dir() / "text" / "ag_news"
@@ -683,7 +684,7 @@ def main() -> None:
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60)
-    ap.add_argument("--items", type=int, default=30_000)
+    ap.add_argument("--items", type=int, default=60_000)
     ap.add_argument("--overlap", type=int, default=3)
     ap.add_argument("--policy", default="dynamic")
     ap.add_argument("--lease", type=int, default=10)
