@@ -404,3 +404,44 @@ def test_demo_project_and_serve_setup(tmp_path: Path) -> None:
     )
     assert r.exit_code == 0, r.output
     assert "admin 'boss' token: lw_" in r.output and "imported 12 items and 0 answers" in r.output
+
+
+@pytest.mark.parametrize("policy", ["fixed", "dynamic"])
+def test_next_tasks_of_one_batch_are_routed_together(tmp_path: Path, policy: str) -> None:
+    """Next-task requests queued while the writer is busy are planned by one policy
+    evaluation; every plan still passes the database checks: no item beyond its
+    overlap, nobody gets an item twice, a skipped item is never offered again."""
+    import threading
+
+    svc = new_service(tmp_path)
+    names = tuple(f"a{i}" for i in range(8))
+    text_project(svc, n_items=20, overlap=2, policy=policy, annotators=names)
+    who = [_who(svc, n) for n in names]
+    assert svc.writer is not None
+    first = svc.next_task(who[0], "t")
+    assert first is not None
+    svc.skip(who[0], "t", first.item_id)
+    answered: list[tuple[str, int]] = []
+    for rnd in range(4):
+        gate = threading.Event()
+        hold = svc.writer.submit(None, lambda conn, g=gate: (g.wait(10), None))
+        futs = [svc.writer.submit(*svc.next_task_op(w, "t")) for w in who]
+        gate.set()
+        hold.result()
+        tasks = [f.result() for f in futs]
+        got = [t.item_id for t in tasks if t is not None]
+        assert got and max(got.count(i) for i in got) <= 2  # leases within the overlap
+        assert tasks[0] is None or tasks[0].item_id != first.item_id
+        for w, t in zip(who, tasks, strict=True):
+            if t is not None:
+                svc.answer(w, "t", t.item_id, "cat", f"{w.name}-{rnd}")
+                answered.append((w.name, t.item_id))
+    assert svc.writer.plans >= 4 * 7  # the skipper routes alone
+    assert len(answered) == len(set(answered))
+    per_item = pd.Series([i for _, i in answered]).value_counts()
+    assert per_item.max() <= 2
+    assert (who[0].name, first.item_id) not in answered
+    with svc.db.read() as c:
+        n = dict(c.execute(select(items.c.id, items.c.n_answers)).all())
+    assert all(n[i] == k for i, k in per_item.items())
+    svc.close()

@@ -392,4 +392,23 @@ def app_from_env() -> HotPaths:
     url = os.environ.get("LABELWISE_DB")
     if not url:
         raise Invalid("set LABELWISE_DB to the database URL.")
-    return create_app(url)
+    app = create_app(url)
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Move every object that exists now (modules, classes, the app) out of reach of
+    Python's cyclic garbage collector, once a server process has started.
+
+    Why: a full collection walks every tracked object, and a started server holds a
+    few hundred thousand of them (FastAPI, pydantic, SQLAlchemy, numpy's modules).
+    Measured under the load benchmark, each full collection stopped the process for
+    80-130 ms, several times in 20 s, delaying every request in flight: they were the
+    service's p99. Frozen objects are never scanned again (they live as long as the
+    process anyway); objects made later are collected as before.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()

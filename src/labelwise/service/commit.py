@@ -44,6 +44,7 @@ class GroupCommit:
         self._thread.start()
         self.batches = 0
         self.ops = 0
+        self.plans = 0  # next-task requests routed together with others (_plan)
 
     def run(self, project_id: int | None, op: Op) -> Any:
         """Queue ``op`` for the next batch and return its result once committed."""
@@ -119,11 +120,43 @@ class GroupCommit:
             except RuntimeError:  # the loop closed meanwhile: nobody waits
                 pass
 
+    def _plan(self, conn: Connection, batch: list[tuple[int | None, Op, Any]]) -> list[int]:
+        """Route the batch's next-task requests of each project together (one policy
+        evaluation per project instead of one per request); returns the projects whose
+        cache now holds planned items. A plan is only a hint: each request still claims
+        its item through the database checks, and routes alone when that fails."""
+        asking: dict[int, list[int]] = {}
+        for pid, op, _ in batch:
+            who = getattr(op, "next_for", None)
+            if pid is not None and who is not None:
+                asking.setdefault(pid, []).append(who.id)
+        planned = []
+        for pid, people in asking.items():
+            if len(people) < 2:
+                continue
+            with self._lock(pid):
+                try:
+                    self.svc.plan_next(conn, pid, people)
+                except Exception:  # routing alone still works: no plan
+                    self.svc.live(pid).hints = {}
+                    continue
+            planned.append(pid)
+            self.plans += len(people)
+        return planned
+
     def _commit(self, batch: list[tuple[int | None, Op, Any]]) -> None:
         done: list[tuple[int | None, Future[Any], Any, Any, BaseException | None]] = []
+        # next-task requests first: they see the same state, so one routing decision
+        # serves them all; the answers keep their order (each op is its own savepoint,
+        # and the batch commits as one transaction either way)
+        batch = [b for b in batch if hasattr(b[1], "next_for")] + [
+            b for b in batch if not hasattr(b[1], "next_for")
+        ]
+        planned: list[int] = []
         try:
             with self.svc.db.write() as conn:
                 cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                planned = self._plan(conn, batch)
                 for pid, op, fut in batch:
                     try:
                         with self._lock(pid):
@@ -140,7 +173,12 @@ class GroupCommit:
                         done.append((pid, fut, result, after, None))
                     except BaseException as e:
                         done.append((pid, fut, None, None, e))
+                for pid in planned:  # unused plans never outlive their batch
+                    with self._lock(pid):
+                        self.svc.live(pid).hints = {}
         except BaseException as e:  # the COMMIT failed: nothing of the batch is durable
+            for pid in planned:
+                self.svc.live(pid).hints = {}
             for live in list(self.svc._live.values()):
                 live.version = -1  # caches may hold uncommitted answers: rebuild them
             self._answer([(fut, None, e) for _, _, fut in batch])

@@ -383,7 +383,24 @@ class LabelService:
         """:meth:`next_task` as ``(project id, write op)``, for :meth:`awrite`."""
         pid = self.project_id(project)
         now = time.time()
-        return pid, lambda conn: (self._next(conn, person, pid, now), None)
+
+        def op(conn: Connection) -> tuple[Task | None, None]:
+            return self._next(conn, person, pid, now), None
+
+        op.next_for = person  # type: ignore[attr-defined]  # GroupCommit plans these together
+        return pid, op
+
+    def plan_next(self, conn: Connection, project_id: int, people_ids: list[int]) -> None:
+        """Choose the items of several waiting next-task requests of one project with one
+        evaluation of the routing policy (:meth:`LiveProject.choose_many`), before their
+        ops run in the same transaction; each op then claims its planned item through
+        the same database checks (and routes on its own when the claim fails).
+        Call with the project's cache lock held."""
+        p = Q.Raw(conn).first(Q.PROJECT, {"pid": project_id})
+        live = self.live(project_id)
+        live.sync(conn, int(p[2]), int(p[3]))
+        others = Q.Raw(conn).column(Q.LIVE_LEASES, {"pid": project_id, "now": time.time()})
+        live.hints = live.choose_many(people_ids, others)
 
     async def awrite(self, project_id: int | None, op: Op) -> Any:
         """:meth:`_write` for an event loop: with group commit, await the batch's
@@ -404,21 +421,35 @@ class LabelService:
                 raw.run(Q.RENEW_LEASE, {"lease_id": own[0], "exp": expires})
                 return self._task(raw, own[1], expires)
             raw.run(Q.DROP_LEASE, {"lease_id": own[0]})
-        others = raw.column(Q.LIVE_LEASES, {"pid": pid, "now": now})
         exclude: set[int] = set()
+        hint = live.hints.pop(person.id, None)
+        if hint is not None:  # planned with the batch's other requests (plan_next)
+            row = self._claim(raw, hint, person.id, overlap, now)
+            if row is not None:
+                return self._lease(raw, pid, hint, person.id, now, expires, row)
+            exclude.add(hint)
+        others = raw.column(Q.LIVE_LEASES, {"pid": pid, "now": now})
         for _ in range(_ROUTE_TRIES):
             item_id = live.choose(person.id, others, exclude)
             if item_id is None:
                 return None
             row = self._claim(raw, item_id, person.id, overlap, now)
-            if row is not None:  # (n_answers, gold, external_id, kind, content)
-                raw.run(
-                    Q.INSERT_LEASE,
-                    {"pid": pid, "item": item_id, "person": person.id, "now": now, "exp": expires},
-                )
-                return self._make_task(item_id, row[2], row[3], row[4], expires)
+            if row is not None:
+                return self._lease(raw, pid, item_id, person.id, now, expires, row)
             exclude.add(item_id)  # the cache was stale or another process holds it
         return None
+
+    def _lease(
+        self, raw: Q.Raw, pid: int, item_id: int, person_id: int, now: float, expires: float,
+        row: Any,
+    ) -> Task:  # fmt: skip
+        """Record the lease of a claimed item; ``row`` is ``_claim``'s
+        ``(n_answers, gold, external_id, kind, content)``."""
+        raw.run(
+            Q.INSERT_LEASE,
+            {"pid": pid, "item": item_id, "person": person_id, "now": now, "exp": expires},
+        )
+        return self._make_task(item_id, row[2], row[3], row[4], expires)
 
     @staticmethod
     def _claim(raw: Q.Raw, item_id: int, person_id: int, overlap: int, now: float) -> Any:

@@ -77,6 +77,9 @@ class LiveProject:
         self.since_model = 0
         self.model: dict[str, Any] = {}
         self.assigned: set[int] = set()
+        #: items planned for the next-task requests of the writer's current batch
+        #: (person id -> item id; see :meth:`choose_many`), taken by each request
+        self.hints: dict[int, int] = {}
 
     # ------------------------------------------------------------- loading
     def rebuild(self, conn: Connection) -> None:
@@ -238,6 +241,36 @@ class LiveProject:
         if st.gold[code] >= 0 and code in closed:
             return None
         return int(self.item_ids[code])
+
+    def choose_many(self, person_ids: list[int], leased_item_ids: list[int]) -> dict[int, int]:
+        """The items the project's policy gives these people, asking together: one
+        evaluation of the policy over all items for the whole group (its
+        ``next_tasks``: distinct items, in arrival order), where :meth:`choose` costs
+        one per request. People who skipped items are left out (their closed items are
+        their own); returns ``{person id: item id}`` for those who get one.
+        """
+        codes = [self.person_code.get(p) for p in person_ids]
+        group = [
+            (p, w)
+            for p, w in zip(person_ids, codes, strict=True)
+            if w is not None and not self.skipped.get(p)
+        ]
+        if not group:
+            return {}
+        st = self.state
+        saved = st.n_answers
+        view = saved.copy()
+        leased = [self.item_code[i] for i in leased_item_ids if i in self.item_code]
+        if leased:
+            np.add.at(view, np.asarray(leased, dtype=np.int64), 1)
+        st.n_answers = view
+        try:
+            picked = self.policy.next_tasks(np.asarray([w for _, w in group], dtype=np.int64), st)
+        finally:
+            st.n_answers = saved
+        n = self.item_ids.size
+        pairs = zip(group, picked, strict=True)
+        return {p: int(self.item_ids[c]) for (p, _), c in pairs if 0 <= c < n}
 
     def refresh_due(self, every: int) -> bool:
         """Whether the skills are due for re-estimation: ``every`` new answers, or a
