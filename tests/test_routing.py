@@ -340,3 +340,42 @@ def test_remove_is_the_inverse_of_record(answers, which, refreshed):
     assert sorted(zip(*full.collected(), strict=True)) == sorted(map(tuple, rest))
     with pytest.raises(InputError, match="nothing to remove"):
         full.remove(i, w, y)  # it left already
+
+
+def test_refresh_on_a_detached_copy_equals_refresh_in_place():
+    """The service re-estimates skills on a detached copy outside its lock: installing
+    that result gives what an in-place refresh gives, the live state is never touched
+    meanwhile, and answers recorded meanwhile are kept and scored with the new skills."""
+    rng = np.random.default_rng(4)
+    n, w, k = 60, 5, 3
+    truth = rng.integers(0, k, n)
+
+    def answers(m):
+        items = rng.integers(0, n, m)
+        workers = rng.integers(0, w, m)
+        right = rng.random(m) < 0.8
+        return items, workers, np.where(right, truth[items], rng.integers(0, k, m))
+
+    def build():
+        s = CampaignState(n, w, k, max_answers=50, random_state=0)
+        s.set_gold(np.array([0, 1]), truth[:2])
+        return s
+
+    first, later = answers(200), answers(30)
+    live, ref = build(), build()
+    for s in (live, ref):
+        s.record(*first)
+    twin = live.detached()
+    before = live.post.copy(), live.log_conf.copy(), live.loglik.copy()
+    twin.refresh()
+    for now, then in zip((live.post, live.log_conf, live.loglik), before, strict=True):
+        np.testing.assert_array_equal(now, then)  # the refresh wrote nothing into live
+    live.record(*later)  # answers arriving while the copy was being refreshed
+    live.install_refresh(twin)
+    ref.refresh()
+    ref.record(*later)
+    np.testing.assert_allclose(live.log_conf, ref.log_conf)
+    np.testing.assert_allclose(live.class_prior, ref.class_prior)
+    np.testing.assert_allclose(live.loglik, ref.loglik, atol=1e-9)
+    np.testing.assert_allclose(live.post, ref.post, atol=1e-9)
+    assert live.n_collected == ref.n_collected == 230

@@ -10,6 +10,7 @@ posterior), never per request.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -313,6 +314,46 @@ class CampaignState:
         self.votes[items, labels] += 1
         self.loglik[items] += self.log_conf[workers, :, labels]
         self._update_rows(items)
+
+    def detached(self) -> CampaignState:
+        """A copy that :meth:`refresh` can run on while this state keeps taking answers.
+
+        Every array and answer buffer is copied except the read-only ``features`` and
+        ``item_log_prior``, so nothing the copy's refresh writes or reads is shared with
+        this state. Pair with :meth:`install_refresh`.
+        """
+        twin = copy.copy(self)
+        for name, value in vars(self).items():
+            if name in ("features", "item_log_prior"):
+                continue
+            if isinstance(value, np.ndarray):
+                setattr(twin, name, value.copy())
+            elif isinstance(value, list | dict):
+                setattr(twin, name, copy.copy(value))
+        return twin
+
+    def install_refresh(self, refreshed: CampaignState) -> None:
+        """Take the skills, class prior and calibration a :meth:`detached` copy's
+        :meth:`refresh` estimated, and recompute every item's posterior from this
+        state's own answers (which may have grown meanwhile).
+
+        The expensive part (EM over all answers, the calibration fit) thus runs
+        outside whatever lock guards this state; this part is one sparse product.
+        """
+        self.log_conf = refreshed.log_conf
+        self.class_prior = refreshed.class_prior
+        self.tempering = refreshed.tempering
+        self._tempered_at = refreshed._tempered_at
+        self._gold_prefixes = refreshed._gold_prefixes
+        self._claims = {}
+        i, w, y = self.collected()
+        if i.size == 0:
+            return
+        k, nw = self.n_classes, self.n_workers
+        s = sp.csr_matrix((np.ones(i.size), (i, w * k + y)), shape=(self.n_items, nw * k))
+        self.loglik = np.asarray(s @ self.log_conf.transpose(0, 2, 1).reshape(nw * k, k))
+        self.loglik[self.gold >= 0] = 0.0
+        self._update_rows(None)
 
     def refresh(self, n_iter: int = 2) -> None:
         """Re-estimate the confusion matrices and the class prior: ``n_iter``

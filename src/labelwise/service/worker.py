@@ -85,8 +85,10 @@ class ModelWorker:
         if live.version < 0:
             return False
         with live.lock:
-            if live.refresh_due(self.svc.refresh_every):
-                live.refresh()
+            refresh = live.refresh_due(self.svc.refresh_every)
+        if refresh:
+            live.refresh_off_lock(live.lock)
+        with live.lock:
             due = pid in self._demand
             with self.svc.db.read() as conn:
                 every = int(
