@@ -46,7 +46,6 @@ __all__ = [
     "Tempering",
     "TopLabelMap",
     "answer_calibration",
-    "answer_counts",
     "answer_log_likelihood",
     "brier_score",
     "calibration_report",
@@ -491,13 +490,6 @@ def answer_calibration(
 
 
 # ---------------------------------------------------------------- top-label map
-def answer_counts(annotations: Any) -> NDArray[np.float64]:
-    """How many answers each item got for each class, an ``(n_items, K)`` array."""
-    counts = np.zeros((annotations.n_items, annotations.n_classes))
-    np.add.at(counts, (annotations.item.astype(np.int64), annotations.label.astype(np.int64)), 1.0)
-    return counts
-
-
 def _top_features(
     proba: NDArray[np.float64], counts: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -593,7 +585,7 @@ def fit_top_label_map(
     proba : array (n, K)
         Posteriors of gold items, from a fit that did not see their gold labels.
     counts : array (n, K)
-        Their answer counts per class (:func:`answer_counts`).
+        Their answer counts per class (``Annotations.vote_counts()`` rows).
     truth : array of int (n,)
         Their gold class codes (``-1`` rows are left out).
     penalty : float

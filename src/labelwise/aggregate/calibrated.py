@@ -29,7 +29,6 @@ from labelwise.annotations import Annotations
 from labelwise.calibration import (
     Tempering,
     TopLabelMap,
-    answer_counts,
     answer_log_likelihood,
     fit_tempering,
     fit_top_label_map,
@@ -175,7 +174,7 @@ class CalibratedAggregator(BaseAggregator):
                 f"gold items; got {int(known.sum())}."
             )
         self.top_map_ = TopLabelMap()
-        counts = answer_counts(annotations)
+        counts = annotations.vote_counts()
         if use_gold:
             self.tempering_, self.top_map_ = self._fit_on_gold(annotations, base, gold, counts)
         else:
