@@ -195,7 +195,9 @@ class CalibrationReport:
 
     ``accuracy`` (top class right), ``confidence`` (mean claimed), ``gap`` = confidence -
     accuracy (positive: over-confident), ``ece``, ``brier``, ``log_loss``, ``n`` items
-    scored, the ``table``, and ``source`` ("gold" or "held-out answers").
+    scored, the ``table``, ``source`` ("gold" or "held-out answers"), and
+    ``ece_floor``: the mean ECE a perfectly calibrated posterior shows on the same items
+    (:func:`ece_noise_floor`; None when not asked for).
     """
 
     accuracy: float
@@ -206,6 +208,7 @@ class CalibrationReport:
     n: int
     table: ReliabilityTable
     source: str = "gold"
+    ece_floor: float | None = None
 
     @property
     def gap(self) -> float:
@@ -213,22 +216,31 @@ class CalibrationReport:
 
     def summary(self) -> dict[str, float | int | str]:
         """The headline figures, for a CLI summary or a report."""
-        return {
+        out: dict[str, float | int | str] = {
             "calibrated against": self.source,
             "items scored": self.n,
             "accuracy": self.accuracy,
             "mean confidence": self.confidence,
             "confidence - accuracy": self.gap,
             "ECE": self.ece,
-            "Brier": self.brier,
-            "log loss": self.log_loss,
         }
+        if self.ece_floor is not None:
+            out["ECE of a calibrated posterior here (noise)"] = self.ece_floor
+        out["Brier"] = self.brier
+        out["log loss"] = self.log_loss
+        return out
 
 
 def calibration_report(
-    proba: ArrayLike, truth: ArrayLike, *, n_bins: int = 10, source: str = "gold"
+    proba: ArrayLike,
+    truth: ArrayLike,
+    *,
+    n_bins: int = 10,
+    source: str = "gold",
+    noise_floor: bool = False,
 ) -> CalibrationReport:
-    """Accuracy, mean confidence, ECE, Brier score, log loss and the reliability table."""
+    """Accuracy, mean confidence, ECE, Brier score, log loss and the reliability table;
+    with ``noise_floor``, also the ECE a calibrated posterior would show here."""
     p, y = _check(proba, truth)
     conf = p.max(axis=1)
     picked = np.clip(p[np.arange(y.size), y], 1e-12, 1.0)
@@ -241,6 +253,7 @@ def calibration_report(
         n=int(y.size),
         table=reliability_table(p, y, n_bins=n_bins),
         source=source,
+        ece_floor=ece_noise_floor(p, n_bins=n_bins)[0] if noise_floor else None,
     )
 
 
@@ -252,6 +265,7 @@ def gold_calibration(
     n_folds: int = 2,
     n_bins: int = 10,
     random_state: Any = None,
+    noise_floor: bool = False,
 ) -> CalibrationReport:
     """Calibration of ``aggregator`` on gold it was not given.
 
@@ -263,7 +277,7 @@ def gold_calibration(
     proba, truth = gold_cross_fit(
         aggregator, annotations, gold, n_folds=n_folds, random_state=random_state
     )
-    return calibration_report(proba, truth, n_bins=n_bins)
+    return calibration_report(proba, truth, n_bins=n_bins, noise_floor=noise_floor)
 
 
 def gold_cross_fit(
