@@ -21,7 +21,13 @@ This module measures that and corrects it:
   ``p(k) ∝ [prior_k · exp(τ · loglik_k)]`` mixed with a floor ``ε`` spread evenly
   (``τ < 1``: answers count for less than independent evidence; ``ε``: the share of
   items the crowd gets wrong however many answers agree). Fitted on gold when there is
-  some (both parameters), else on held-out answers (``τ`` only).
+  some (both parameters), else on held-out answers (``τ`` only);
+- :class:`TopLabelMap` and :func:`fit_top_label_map`: on gold, the probability that
+  an item's top label is right from its tempered confidence and its answers (how many,
+  how many agree, their entropy), applied with :func:`rescale_top`, which never changes
+  a label;
+- :func:`ece_noise_floor`: the ECE a perfectly calibrated posterior shows on the same
+  items, i.e. how small an ECE these items can tell apart from zero.
 """
 
 from __future__ import annotations
