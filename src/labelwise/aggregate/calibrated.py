@@ -206,14 +206,14 @@ class CalibratedAggregator(BaseAggregator):
 
         known = np.flatnonzero(gold >= 0)
         folds = min(self.n_folds, known.size)
-        half = np.random.default_rng(0).permutation(known.size) % folds
+        fold = np.random.default_rng(0).permutation(known.size) % folds
         lp_rows, ll_rows, y_rows = [], [], []
         for f in range(folds):
             given = gold.copy()
-            given[known[half == f]] = -1
+            given[known[fold == f]] = -1
             fitted = clone(base).fit(annotations, gold=_as_series(annotations, given))
             log_prior, loglik, _, _ = self._evidence(annotations, fitted)
-            held = known[half == f]
+            held = known[fold == f]
             lp_rows.append(np.broadcast_to(log_prior, (held.size, log_prior.size)))
             ll_rows.append(loglik[held])
             y_rows.append(gold[held])
@@ -221,7 +221,7 @@ class CalibratedAggregator(BaseAggregator):
         tempering = fit_tempering(lp, ll, truth=y, method="gold", min_gold=1)
         if not self.top_label:
             return tempering, TopLabelMap()
-        held = np.concatenate([known[half == f] for f in range(folds)])
+        held = np.concatenate([known[fold == f] for f in range(folds)])
         return tempering, fit_top_label_map(tempering.apply(lp, ll), counts[held], y)
 
     def _evidence(
