@@ -21,7 +21,13 @@ This module measures that and corrects it:
   ``p(k) ∝ [prior_k · exp(τ · loglik_k)]`` mixed with a floor ``ε`` spread evenly
   (``τ < 1``: answers count for less than independent evidence; ``ε``: the share of
   items the crowd gets wrong however many answers agree). Fitted on gold when there is
-  some (both parameters), else on held-out answers (``τ`` only).
+  some (both parameters), else on held-out answers (``τ`` only);
+- :class:`TopLabelMap` and :func:`fit_top_label_map`: on gold, the probability that
+  an item's top label is right from its tempered confidence and its answers (how many,
+  how many agree, their entropy), applied with :func:`rescale_top`, which never changes
+  a label;
+- :func:`ece_noise_floor`: the ECE a perfectly calibrated posterior shows on the same
+  items, i.e. how small an ECE these items can tell apart from zero.
 """
 
 from __future__ import annotations
@@ -44,14 +50,19 @@ __all__ = [
     "CalibrationReport",
     "ReliabilityTable",
     "Tempering",
+    "TopLabelMap",
     "answer_calibration",
     "answer_log_likelihood",
     "brier_score",
     "calibration_report",
+    "ece_noise_floor",
     "expected_calibration_error",
     "fit_tempering",
+    "fit_top_label_map",
     "gold_calibration",
+    "gold_cross_fit",
     "reliability_table",
+    "rescale_top",
 ]
 
 
@@ -190,7 +201,9 @@ class CalibrationReport:
 
     ``accuracy`` (top class right), ``confidence`` (mean claimed), ``gap`` = confidence -
     accuracy (positive: over-confident), ``ece``, ``brier``, ``log_loss``, ``n`` items
-    scored, the ``table``, and ``source`` ("gold" or "held-out answers").
+    scored, the ``table``, ``source`` ("gold" or "held-out answers"), and
+    ``ece_floor``: the mean ECE a perfectly calibrated posterior shows on the same items
+    (:func:`ece_noise_floor`; None when not asked for).
     """
 
     accuracy: float
@@ -201,6 +214,7 @@ class CalibrationReport:
     n: int
     table: ReliabilityTable
     source: str = "gold"
+    ece_floor: float | None = None
 
     @property
     def gap(self) -> float:
@@ -208,22 +222,31 @@ class CalibrationReport:
 
     def summary(self) -> dict[str, float | int | str]:
         """The headline figures, for a CLI summary or a report."""
-        return {
+        out: dict[str, float | int | str] = {
             "calibrated against": self.source,
             "items scored": self.n,
             "accuracy": self.accuracy,
             "mean confidence": self.confidence,
             "confidence - accuracy": self.gap,
             "ECE": self.ece,
-            "Brier": self.brier,
-            "log loss": self.log_loss,
         }
+        if self.ece_floor is not None:
+            out["ECE of a calibrated posterior here (noise)"] = self.ece_floor
+        out["Brier"] = self.brier
+        out["log loss"] = self.log_loss
+        return out
 
 
 def calibration_report(
-    proba: ArrayLike, truth: ArrayLike, *, n_bins: int = 10, source: str = "gold"
+    proba: ArrayLike,
+    truth: ArrayLike,
+    *,
+    n_bins: int = 10,
+    source: str = "gold",
+    noise_floor: bool = False,
 ) -> CalibrationReport:
-    """Accuracy, mean confidence, ECE, Brier score, log loss and the reliability table."""
+    """Accuracy, mean confidence, ECE, Brier score, log loss and the reliability table;
+    with ``noise_floor``, also the ECE a calibrated posterior would show here."""
     p, y = _check(proba, truth)
     conf = p.max(axis=1)
     picked = np.clip(p[np.arange(y.size), y], 1e-12, 1.0)
@@ -236,6 +259,7 @@ def calibration_report(
         n=int(y.size),
         table=reliability_table(p, y, n_bins=n_bins),
         source=source,
+        ece_floor=ece_noise_floor(p, n_bins=n_bins)[0] if noise_floor else None,
     )
 
 
@@ -247,13 +271,34 @@ def gold_calibration(
     n_folds: int = 2,
     n_bins: int = 10,
     random_state: Any = None,
+    noise_floor: bool = False,
 ) -> CalibrationReport:
     """Calibration of ``aggregator`` on gold it was not given.
 
     The gold items (codes per item, ``-1`` unknown) are split into ``n_folds``; for each
     fold a clone is fitted with the other folds' gold clamped and scored on this fold's
-    items. So the gold anchors the skills as it would in use, and no item is scored on
-    its own known answer.
+    items (:func:`gold_cross_fit`). So the gold anchors the skills as it would in use,
+    and no item is scored on its own known answer.
+    """
+    proba, truth = gold_cross_fit(
+        aggregator, annotations, gold, n_folds=n_folds, random_state=random_state
+    )
+    return calibration_report(proba, truth, n_bins=n_bins, noise_floor=noise_floor)
+
+
+def gold_cross_fit(
+    aggregator: Any,
+    annotations: Any,
+    gold: ArrayLike,
+    *,
+    n_folds: int = 2,
+    random_state: Any = None,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The gold items' posteriors, each from a clone of ``aggregator`` fitted with the
+    other folds' gold clamped; returns ``(proba (n_gold, K), truth (n_gold,))``.
+
+    Exists so that a posterior scored on gold (by :func:`gold_calibration`, or by any
+    other score such as :func:`ece_noise_floor`) never saw the item's own gold label.
     """
     from sklearn.base import clone
 
@@ -275,7 +320,7 @@ def gold_calibration(
         given[known[fold != f]] = g[known[fold != f]]
         model = clone(aggregator).fit(annotations, gold=_gold_series(annotations, given))
         proba[fold == f] = model.proba_[known[fold == f]]
-    return calibration_report(proba, g[known], n_bins=n_bins)
+    return proba, g[known]
 
 
 def _gold_series(annotations: Any, codes: NDArray[np.int32]) -> pd.Series | None:
@@ -462,3 +507,175 @@ def answer_calibration(
     return calibration_report(
         pred, annotations.label[m].astype(np.int64), n_bins=n_bins, source="held-out answers"
     )
+
+
+# ---------------------------------------------------------------- top-label map
+def _top_features(
+    proba: NDArray[np.float64], counts: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The top-label confidence and the map's features: its logit, the share of the
+    item's answers that agree with the top label, log(1 + answers), answer entropy."""
+    top = proba.argmax(axis=1)
+    rows = np.arange(top.size)
+    conf = proba[rows, top]
+    c = np.clip(conf, 1e-9, 1.0 - 1e-9)
+    n = counts.sum(axis=1)
+    share = np.where(n > 0, counts[rows, top] / np.maximum(n, 1.0), 0.0)
+    q = counts / np.maximum(n, 1.0)[:, None]
+    entropy = -(q * np.log(np.where(q > 0, q, 1.0))).sum(axis=1)
+    return conf, np.column_stack([np.log(c / (1.0 - c)), share, np.log1p(n), entropy])
+
+
+def rescale_top(proba: ArrayLike, confidence: ArrayLike) -> NDArray[np.float64]:
+    """Give each row's top class the probability ``confidence`` without reordering.
+
+    A lower confidence mixes the row towards uniform, a higher one towards the
+    one-hot of its top class, so every row keeps its order of classes (its label
+    included). ``confidence`` is clipped to ``[1/K, 1]``.
+    """
+    p = np.asarray(proba, dtype=np.float64)
+    k = p.shape[1]
+    rows = np.arange(p.shape[0])
+    top = p.argmax(axis=1)
+    c = p[rows, top]
+    new = np.clip(np.asarray(confidence, dtype=np.float64), 1.0 / k, 1.0)
+    down = new <= c
+    # lower: p' = a p + (1 - a) / K; higher: p' = b p + (1 - b) one-hot(top)
+    # (a stays above zero: a row mixed fully to uniform would tie and could lose its label)
+    a = np.maximum((new - 1.0 / k) / np.maximum(c - 1.0 / k, 1e-12), 1e-6)
+    b = (1.0 - new) / np.maximum(1.0 - c, 1e-12)
+    onehot = np.zeros_like(p)
+    onehot[rows, top] = 1.0
+    out = np.where(
+        down[:, None],
+        a[:, None] * p + (1.0 - a[:, None]) / k,
+        b[:, None] * p + (1.0 - b[:, None]) * onehot,
+    )
+    return out / out.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class TopLabelMap:
+    """The probability that an item's top label is right, from its posterior and its
+    answers: ``sigmoid(intercept + coef · standardised features)``.
+
+    Features (:func:`_top_features`): the logit of the top-label confidence, the share
+    of the item's answers agreeing with the top label, ``log(1 + answers)`` and the
+    entropy of the answers. The coefficient of the confidence is kept at or above
+    zero, so the map never ranks a more confident item below a less confident one with
+    the same answers. ``TopLabelMap()`` is the identity.
+
+    Why it exists: a temperature and a floor reshape the whole posterior with two
+    numbers; on LabelMe (8 classes, 2.5 answers per item) the right correction
+    depends on how many answers agree, which they cannot express.
+    """
+
+    coef: tuple[float, ...] = ()
+    intercept: float = 0.0
+    mean: tuple[float, ...] = ()
+    scale: tuple[float, ...] = ()
+
+    def confidence(self, proba: ArrayLike, counts: ArrayLike) -> NDArray[np.float64]:
+        """The calibrated top-label confidence per row."""
+        p = np.asarray(proba, dtype=np.float64)
+        conf, x = _top_features(p, np.asarray(counts, dtype=np.float64))
+        if not self.coef:
+            return conf
+        z = self.intercept + ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(
+            self.coef
+        )
+        return 1.0 / (1.0 + np.exp(-z))  # type: ignore[no-any-return]
+
+    def apply(self, proba: ArrayLike, counts: ArrayLike) -> NDArray[np.float64]:
+        """The posterior with its top class set to the calibrated confidence (labels
+        and the order of classes unchanged, :func:`rescale_top`)."""
+        p = np.asarray(proba, dtype=np.float64)
+        if not self.coef:
+            return p
+        return rescale_top(p, self.confidence(p, counts))
+
+
+def fit_top_label_map(
+    proba: ArrayLike, counts: ArrayLike, truth: ArrayLike, *, penalty: float = 1.0
+) -> TopLabelMap:
+    """Fit :class:`TopLabelMap` on gold: a logistic regression of "top label right".
+
+    Parameters
+    ----------
+    proba : array (n, K)
+        Posteriors of gold items, from a fit that did not see their gold labels.
+    counts : array (n, K)
+        Their answer counts per class (``Annotations.vote_counts()`` rows).
+    truth : array of int (n,)
+        Their gold class codes (``-1`` rows are left out).
+    penalty : float
+        L2 penalty on the standardised coefficients (as ``C = 1/penalty`` in
+        scikit-learn); it keeps the map near a plain temperature on little gold.
+
+    Returns
+    -------
+    TopLabelMap
+        The identity when the gold holds only right or only wrong top labels.
+    """
+    from scipy.optimize import minimize
+
+    p, y = _check(proba, truth)
+    cnt = np.asarray(counts, dtype=np.float64)[np.asarray(truth) >= 0]
+    _, x = _top_features(p, cnt)
+    right = (p.argmax(axis=1) == y).astype(np.float64)
+    if right.min() == right.max():
+        return TopLabelMap()
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    xs = (x - mean) / scale
+    d = xs.shape[1]
+
+    def loss(theta: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        z = theta[0] + xs @ theta[1:]
+        # log(1 + e^z) - y z, and its gradient, stable for large |z|
+        nll = float((np.logaddexp(0.0, z) - right * z).sum()) + 0.5 * penalty * float(
+            theta[1:] @ theta[1:]
+        )
+        r = 1.0 / (1.0 + np.exp(-z)) - right
+        grad = np.concatenate([[r.sum()], xs.T @ r + penalty * theta[1:]])
+        return nll, grad
+
+    bounds = [(None, None), (0.0, None)] + [(None, None)] * (d - 1)
+    start = np.zeros(d + 1)
+    start[0] = float(np.log((right.mean() + 1e-3) / (1.0 - right.mean() + 1e-3)))
+    res = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds)
+    theta = res.x
+    return TopLabelMap(
+        coef=tuple(float(v) for v in theta[1:]),
+        intercept=float(theta[0]),
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+    )
+
+
+def ece_noise_floor(
+    proba: ArrayLike, *, n_bins: int = 10, n_draws: int = 200, random_state: Any = 0
+) -> tuple[float, float]:
+    """The ECE that a perfectly calibrated posterior would show on these items.
+
+    Each draw makes every item's top label right with probability equal to its own
+    confidence and scores the ECE of ``proba`` against that; the mean and the 95th
+    percentile over draws are returned. An ECE measured on gold at or under the
+    mean is within the estimator's own noise at this number of items and bins.
+    """
+    from labelwise._validation import check_random_state
+
+    p = np.asarray(proba, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] < 2:
+        raise InputError(f"proba must have shape (n, K) with K >= 2; got {p.shape}.")
+    rng = check_random_state(random_state)
+    top = p.argmax(axis=1)
+    conf = p.max(axis=1)
+    other = (top + 1) % p.shape[1]
+    draws = [
+        expected_calibration_error(
+            p, np.where(rng.random(conf.size) < conf, top, other), n_bins=n_bins
+        )
+        for _ in range(n_draws)
+    ]
+    return float(np.mean(draws)), float(np.quantile(draws, 0.95))

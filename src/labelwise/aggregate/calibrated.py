@@ -10,7 +10,9 @@ a Dirichlet prior, so that an annotator seen on a handful of items is not taken 
 a perfect one). One rule for every model, so their calibrated posteriors compare.
 ``τ`` and ``ε`` are fitted on gold when the fit is given enough of it (cross-fitted:
 the gold items' own answers, not their clamped labels), else ``τ`` on held-out
-answers.
+answers. On gold, a logistic map of "top label right" (:class:`TopLabelMap`: the
+tempered confidence, the share of answers agreeing, the number of answers and their
+entropy) then sets each item's top-label confidence, leaving its label unchanged.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from labelwise._lazy import lazy_module
 from labelwise._validation import check_number
 from labelwise.aggregate._base import BaseAggregator, clamp_gold, expected_accuracy
 from labelwise.annotations import Annotations
-from labelwise.calibration import Tempering, answer_log_likelihood, fit_tempering
+from labelwise.calibration import (
+    Tempering,
+    TopLabelMap,
+    answer_log_likelihood,
+    fit_tempering,
+    fit_top_label_map,
+)
 from labelwise.errors import InputError, ParameterError
 
 if TYPE_CHECKING:
@@ -81,12 +89,24 @@ class CalibratedAggregator(BaseAggregator):
         Pseudo-answers of the crowd's pooled confusion row added to each annotator's
         row (a Dirichlet prior): an annotator seen a few times is not trusted as a
         perfect one.
+    n_folds : int
+        Folds of the gold for the calibration's cross-fit: each gold item is read
+        off a fit that clamps the other folds' gold. More folds keep that fit close
+        to the final one, which clamps all of it (with 2, the map was fitted on a
+        model anchored by half the gold and applied to one anchored by all of it,
+        and came out under-confident).
+    top_label : bool
+        On gold, also fit the :class:`~labelwise.calibration.TopLabelMap` on the
+        tempered posterior.
 
     Attributes
     ----------
     estimator_ : the fitted wrapped aggregator
     tempering_ : Tempering
         The fitted τ (``temperature``), ε (``floor``) and what they were fitted on.
+    top_map_ : TopLabelMap
+        The fitted top-label map (the identity without gold or with
+        ``top_label=False``).
     proba_, label_codes_, labels_, skill_, confusion_, prior_
         As for every aggregator; labels are the calibrated posterior's top class.
 
@@ -106,11 +126,15 @@ class CalibratedAggregator(BaseAggregator):
         method: str = "auto",
         min_gold: int = 20,
         shrinkage: float = 5.0,
+        n_folds: int = 5,
+        top_label: bool = True,
     ):
         self.estimator = estimator
         self.method = method
         self.min_gold = min_gold
         self.shrinkage = shrinkage
+        self.n_folds = n_folds
+        self.top_label = top_label
 
     def _check_params(self) -> None:
         if self.method not in ("auto", "gold", "answers"):
@@ -120,6 +144,12 @@ class CalibratedAggregator(BaseAggregator):
             )
         check_number(self.min_gold, "min_gold", "CalibratedAggregator", kind=int, low=1)
         check_number(self.shrinkage, "shrinkage", "CalibratedAggregator", low=0)
+        check_number(self.n_folds, "n_folds", "CalibratedAggregator", kind=int, low=2)
+        if not isinstance(self.top_label, bool):
+            raise ParameterError(
+                "The 'top_label' parameter of CalibratedAggregator must be a bool. "
+                f"Got {self.top_label!r} instead."
+            )
         if self.estimator is not None and not isinstance(self.estimator, BaseAggregator):
             raise ParameterError(
                 "The 'estimator' parameter of CalibratedAggregator must be a labelwise "
@@ -143,8 +173,10 @@ class CalibratedAggregator(BaseAggregator):
                 f"CalibratedAggregator(method='gold') needs at least min_gold={self.min_gold} "
                 f"gold items; got {int(known.sum())}."
             )
+        self.top_map_ = TopLabelMap()
+        counts = annotations.vote_counts()
         if use_gold:
-            self.tempering_ = self._fit_on_gold(annotations, base, gold)
+            self.tempering_, self.top_map_ = self._fit_on_gold(annotations, base, gold, counts)
         else:
             fitted = base.fit(annotations)
             log_prior, loglik, rows, _ = self._evidence(annotations, fitted)
@@ -154,34 +186,43 @@ class CalibratedAggregator(BaseAggregator):
             )  # fmt: skip
         self.estimator_ = clone(base).fit(annotations, gold=_as_series(annotations, gold))
         log_prior, loglik, rows, conf = self._evidence(annotations, self.estimator_)
-        self.proba_ = clamp_gold(self.tempering_.apply(log_prior, loglik), gold)
+        tempered = self.tempering_.apply(log_prior, loglik)
+        self.proba_ = clamp_gold(self.top_map_.apply(tempered, counts), gold)
         self.prior_ = np.exp(log_prior)
         self.confusion_ = conf
         self.skill_ = expected_accuracy(conf, self.prior_)
 
     def _fit_on_gold(
-        self, annotations: Annotations, base: Any, gold: NDArray[np.int32]
-    ) -> Tempering:
-        """τ and ε from gold items the fit did not see: the gold is split in two, each
-        half read off a fit that clamps the other half (as the final fit clamps all)."""
+        self,
+        annotations: Annotations,
+        base: Any,
+        gold: NDArray[np.int32],
+        counts: NDArray[np.float64],
+    ) -> tuple[Tempering, TopLabelMap]:
+        """τ, ε and the top-label map from gold items the fit did not see: the gold is
+        split in ``n_folds``, each fold read off a fit that clamps the other folds (as
+        the final fit clamps all)."""
         from sklearn.base import clone
 
         known = np.flatnonzero(gold >= 0)
-        half = np.random.default_rng(0).permutation(known.size) % 2
+        folds = min(self.n_folds, known.size)
+        fold = np.random.default_rng(0).permutation(known.size) % folds
         lp_rows, ll_rows, y_rows = [], [], []
-        for f in (0, 1):
+        for f in range(folds):
             given = gold.copy()
-            given[known[half == f]] = -1
+            given[known[fold == f]] = -1
             fitted = clone(base).fit(annotations, gold=_as_series(annotations, given))
             log_prior, loglik, _, _ = self._evidence(annotations, fitted)
-            held = known[half == f]
+            held = known[fold == f]
             lp_rows.append(np.broadcast_to(log_prior, (held.size, log_prior.size)))
             ll_rows.append(loglik[held])
             y_rows.append(gold[held])
-        return fit_tempering(
-            np.concatenate(lp_rows), np.concatenate(ll_rows), truth=np.concatenate(y_rows),
-            method="gold", min_gold=1,
-        )  # fmt: skip
+        lp, ll, y = np.concatenate(lp_rows), np.concatenate(ll_rows), np.concatenate(y_rows)
+        tempering = fit_tempering(lp, ll, truth=y, method="gold", min_gold=1)
+        if not self.top_label:
+            return tempering, TopLabelMap()
+        held = np.concatenate([known[fold == f] for f in range(folds)])
+        return tempering, fit_top_label_map(tempering.apply(lp, ll), counts[held], y)
 
     def _evidence(
         self, annotations: Annotations, fitted: Any

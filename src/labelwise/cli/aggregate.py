@@ -280,7 +280,7 @@ def _print_calibration(model: object, ann: Annotations, gold: np.ndarray) -> Non
         console.print("calibration: fewer than 10 gold items, not measured")
         return
     with status("measuring calibration on held-out gold (2 folds)"):
-        report = gold_calibration(model, ann, gold, random_state=0)
+        report = gold_calibration(model, ann, gold, random_state=0, noise_floor=True)
     print_summary(report.summary(), title="Calibration on held-out gold")
     print_frame(report.table.to_frame(), title="Reliability (claimed vs real, by confidence bin)")
 

@@ -71,7 +71,9 @@ def build_section(ctx: DemoContext) -> Section:
             "'Calibrated' tempers the answers' evidence (a temperature, and on gold also a "
             "floor: the share of items the crowd gets wrong however many agree), fitted "
             "without gold by predicting held-out answers or on half the gold and scored on "
-            "the other half."
+            "the other half. On gold a logistic map of 'top label right' (the tempered "
+            "confidence, the share of answers agreeing, their number and entropy) then sets "
+            "each item's confidence without changing its label."
         ),
         Table(table, caption="Demo crowd (simulated, independent answers)"),
     ]
