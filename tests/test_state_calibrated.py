@@ -6,27 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from labelwise.annotations import Annotations
 from labelwise.calibration import calibration_report
 from labelwise.routing import CampaignState, DynamicOverlap, GoldQuestions, run_campaign
 from labelwise.simulate import ReplayOracle
-
-
-def _shared_error_crowd(seed: int, n: int = 1200, k: int = 5) -> tuple[Annotations, np.ndarray]:
-    """1 to 4 recorded answers per item (LabelMe has 2.5); a fifth of the items look
-    like another class to every annotator, as misleading items do on real crowds."""
-    rng = np.random.default_rng(seed)
-    n_workers = 40
-    truth = rng.integers(0, k, n)
-    acc = rng.uniform(0.65, 0.95, n_workers)
-    looks_like = np.where(rng.random(n) < 0.2, (truth + 1 + rng.integers(0, k - 1, n)) % k, truth)
-    per_item = rng.integers(1, 5, n)
-    item = np.repeat(np.arange(n), per_item)
-    worker = np.concatenate([rng.choice(n_workers, m, replace=False) for m in per_item])
-    right = rng.random(item.size) < acc[worker]
-    label = np.where(right, looks_like[item], rng.integers(0, k, item.size))
-    ann = Annotations.from_codes(item, worker, label, n_items=n, n_workers=n_workers, n_classes=k)
-    return ann, truth
+from test_calibration_map import _shared_error_crowd  # 1-4 answers per item, shared errors
 
 
 def test_calibrated_read_claims_less_than_the_online_posterior_and_keeps_labels() -> None:
