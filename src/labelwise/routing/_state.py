@@ -19,7 +19,13 @@ from numpy.typing import NDArray
 
 from labelwise._validation import check_number, check_random_state
 from labelwise.annotations import Annotations
-from labelwise.calibration import Tempering, fit_tempering
+from labelwise.calibration import (
+    Tempering,
+    TopLabelMap,
+    fit_tempering,
+    fit_top_label_map,
+    rescale_top,
+)
 from labelwise.errors import InputError, ParameterError
 from labelwise.routing.stop_claim import (
     NO_GOLD_WARNING,
@@ -71,6 +77,11 @@ class CampaignState:
         Current (calibrated) posterior of each item's class.
     tempering : Tempering
         The calibration in force (τ, ε, and what they were fitted on).
+    top_map : TopLabelMap
+        Under the gold calibration, the map from a posterior and its answers to the
+        probability that its top label is right, fitted on the gold items' answer
+        prefixes with the tempering; :meth:`posterior` applies it (the identity
+        elsewhere).
     confidence, entropy : ndarray (n_items,)
         Its maximum and its entropy (nats).
     n_answers : ndarray (n_items,)
@@ -118,6 +129,10 @@ class CampaignState:
         # gold calibration so the stop rule can be replayed on them
         self._gold_prefixes: tuple[Any, ...] | None = None
         self._claims: dict[tuple[float, int], StopClaim] = {}
+        #: top-label map fitted on the gold prefixes (gold calibration only), and each
+        #: item's log-likelihood with its own answers taken out of the skills it is read by
+        self.top_map = TopLabelMap()
+        self._own_out: NDArray[np.float64] | None = None
         check_number(n_items, "n_items", owner, kind=int, low=1)
         check_number(n_workers, "n_workers", owner, kind=int, low=1)
         check_number(n_classes, "n_classes", owner, kind=int, low=2)
@@ -345,6 +360,8 @@ class CampaignState:
         self.tempering = refreshed.tempering
         self._tempered_at = refreshed._tempered_at
         self._gold_prefixes = refreshed._gold_prefixes
+        self.top_map = refreshed.top_map
+        self._own_out = refreshed._own_out
         self._claims = {}
         i, w, y = self.collected()
         if i.size == 0:
@@ -364,11 +381,13 @@ class CampaignState:
         k, nw = self.n_classes, self.n_workers
         col = w * k + y
         s = sp.csr_matrix((np.ones(i.size), (i, col)), shape=(self.n_items, nw * k))
+        stats, q = None, None
         for it in range(n_iter):
             if not self.fixed_confusions:
                 # skills from the answers alone: a model's item prior (model-assisted
                 # routing) must not feed back into what the annotators are believed to be
-                stats = np.asarray(s.T @ self.answer_posterior())
+                q = self.answer_posterior()
+                stats = np.asarray(s.T @ q)
                 stats = stats.reshape(nw, k, k).transpose(0, 2, 1)
                 cells = stats + self.pseudo[None]
                 self.log_conf = np.log(
@@ -390,6 +409,33 @@ class CampaignState:
                 self.tempering = self._fit_tempering(i, w, y)
                 self._tempered_at = self.n_collected
             self._update_rows(None)
+        if self._gold_prefixes is not None and stats is not None and q is not None:
+            # only the calibrated read uses it, and only under the gold calibration
+            regular = self.gold[i] < 0
+            ri, rw, ry = i[regular], w[regular], y[regular]
+            own = self._own_out_rows(stats, q[ri], rw, ry)
+            out = np.stack(
+                [np.bincount(ri, weights=own[:, c], minlength=self.n_items) for c in range(k)],
+                axis=1,
+            )
+            self._own_out = out - self.loglik
+
+    def _own_out_rows(
+        self,
+        stats: NDArray[np.float64],
+        q: NDArray[np.float64],
+        w: NDArray[np.int64],
+        y: NDArray[np.int64],
+    ) -> NDArray[np.float64]:
+        """``log C_w[:, y]`` of each answer with that answer's own soft count ``q`` (the
+        posterior of its item) taken out of annotator ``w``'s confusion counts ``stats``.
+
+        An item read through skills fitted on its own answers looks surer than it is:
+        its answers agree with the consensus they helped make. O(answers · K).
+        """
+        num = stats[w, :, y] - q + self.pseudo[:, y].T
+        den = stats.sum(axis=2)[w] - q + self.pseudo.sum(axis=1)[None]
+        return np.log(np.maximum(np.maximum(num, 1e-12) / np.maximum(den, 1e-12), _LOG_FLOOR))  # type: ignore[no-any-return]
 
     def _fit_tempering(
         self, i: NDArray[np.int64], w: NDArray[np.int64], y: NDArray[np.int64]
@@ -432,6 +478,13 @@ class CampaignState:
             )
             self._gold_prefixes = (gi, csum - base, self.gold[gi], log_prior, fitted)
             self._claims = {}
+            # the map reads each prefix as a regular item is read: tempered, with the
+            # answers so far counted per class
+            counts = np.cumsum(np.eye(k)[gy[order]], axis=0)
+            counts -= np.where(start[:, None] > 0, counts[np.maximum(start - 1, 0)], 0.0)
+            self.top_map = fit_top_label_map(
+                fitted.apply(log_prior, csum - base), counts, self.gold[gi]
+            )
             return fitted
         if self.calibrate == "gold":
             return self.tempering
@@ -442,17 +495,41 @@ class CampaignState:
             return self.tempering
         pi, pw, py = i[pick], w[pick], y[pick]
         rows = self.log_conf[pw, :, py]
-        if stats is None:
-            own = np.exp(rows)
-        else:
-            q = post[pi]
-            num = stats[pw, :, py] - q + self.pseudo[:, py].T
-            den = stats[pw].sum(axis=2) - q + self.pseudo.sum(axis=1)[None]
-            own = np.maximum(num, 1e-12) / np.maximum(den, 1e-12)
+        own = np.exp(rows if stats is None else self._own_out_rows(stats, post[pi], pw, py))
         return fit_tempering(
             log_prior, self.loglik, answer_item=pi, answer_rows=rows, answer_own=own,
             method="answers",
         )  # fmt: skip
+
+    def posterior(self, calibrated: bool = False) -> NDArray[np.float64]:
+        """Each item's posterior (a copy): :attr:`post`, or with ``calibrated`` the one
+        whose confidence is checked against the gold.
+
+        The calibrated read exists only under the gold calibration (elsewhere it is
+        :attr:`post`). Each regular item is read through skills with its own answers
+        taken out (as the gold items are when the calibration is fitted), tempered,
+        then its top-label confidence is set by the :class:`TopLabelMap` fitted on the
+        gold items' answer prefixes at the last calibration refit. Routing reads
+        :attr:`post`, whose stop threshold is already gold-checked
+        (:meth:`stop_claim`); this is what a user should be told an item's confidence
+        is. O(n_items · K), nothing is refitted here.
+        """
+        if not calibrated or self._own_out is None or self._gold_prefixes is None:
+            return self.post.copy()
+        if self.item_log_prior is not None:
+            log_prior = self.item_log_prior
+        else:
+            log_prior = np.log(self.class_prior)[None, :]
+        read = self.top_map.apply(
+            self.tempering.apply(log_prior, self.loglik + self._own_out), self.votes
+        )
+        # the labels stay those routing reads: the read with the item's own answers out
+        # is the honest judge of how sure a label is, not a better picker of labels
+        label = self.post.argmax(axis=1)
+        p = rescale_top(self.post, read[np.arange(self.n_items), label])
+        keep = (self.gold >= 0) | (self.n_answers == 0)
+        p[keep] = self.post[keep]
+        return p  # type: ignore[no-any-return]
 
     def stop_claim(self, target: float, min_answers: int = 1) -> StopClaim:
         """What a stop rule at ``target`` may claim, and the threshold it should use.

@@ -131,6 +131,9 @@ def _labels(
         votes[state.gold >= 0] += np.eye(state.n_classes)[state.gold[state.gold >= 0]] * 1e6
         proba = state.votes / np.maximum(state.votes.sum(axis=1, keepdims=True), 1)
         return votes.argmax(axis=1), proba
+    if aggregator == "online_calibrated":
+        proba = state.posterior(calibrated=True)
+        return proba.argmax(axis=1), proba
     return state.post.argmax(axis=1), state.post.copy()
 
 
@@ -162,9 +165,13 @@ def _check(
     if not isinstance(policy, RoutingPolicy):
         raise InputError(f"policy must be a RoutingPolicy; got {type(policy).__name__}.")
     policy._check_params()
-    if not (isinstance(aggregator, BaseAggregator) or aggregator in ("online", "majority")):
+    if not (
+        isinstance(aggregator, BaseAggregator)
+        or aggregator in ("online", "online_calibrated", "majority")
+    ):
         raise ParameterError(
-            "aggregator must be 'online', 'majority' or a labelwise aggregator; "
+            "aggregator must be 'online', 'online_calibrated', 'majority' or a labelwise "
+            "aggregator; "
             f"got {aggregator!r}."
         )
     if budget is None:
@@ -211,10 +218,13 @@ def run_campaign(
         oracle serves many campaigns alike.
     policy : RoutingPolicy
         Which item each request gets, and when items are finished.
-    aggregator : 'online', 'majority' or an aggregator
+    aggregator : 'online', 'online_calibrated', 'majority' or an aggregator
         How labels are read at each record point: the campaign's own posterior
-        ('online', Dawid-Skene updated incrementally), raw majority vote (ties broken
-        at random), or any labelwise aggregator refitted on what was collected.
+        ('online', Dawid-Skene updated incrementally), the same read with its
+        confidence checked against the gold ('online_calibrated',
+        :meth:`CampaignState.posterior`; as 'online' without the gold calibration),
+        raw majority vote (ties broken at random), or any labelwise aggregator
+        refitted on what was collected.
     budget : Budget, int or None
         Answers (an int) or money never to exceed; None runs until the policy
         finishes every item.
