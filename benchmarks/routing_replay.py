@@ -114,29 +114,48 @@ def one_seed(crowd, seed: int, levels: np.ndarray, sources: tuple[str, ...]) -> 
     # replay: B's answers; A's items are not scored (truth -1) and have no answers
     truth_b = np.where(~half, truth, -1)
     oracle = ReplayOracle(ann_b, random_state=seed)
+    # the same re-estimation and recording pace for every campaign: by default it
+    # follows the number of items, which is all items for the replays (A's or B's
+    # unanswerable items included) but only B's for the simulators, so simulated
+    # campaigns re-estimated skills twice as often (found in round 3)
+    pace = {
+        "refresh_every": max(50, b_items.size // 20),
+        "record_every": max(1, b_items.size // 20),
+    }
     rows = []
     for name, (policy, agg) in policies(cap).items():
         make = {
             "sim (independent)": lambda policy=policy, agg=agg: run_campaign(
-                truth[b_items], pool_gold, policy, agg, random_state=seed
+                truth[b_items], pool_gold, policy, agg, random_state=seed, **pace
             ),
             "sim (shared errors)": lambda policy=policy, agg=agg: run_campaign(
-                truth[b_items], pool_shared, policy, agg, answer_as=seen_as, random_state=seed
+                truth[b_items],
+                pool_shared,
+                policy,
+                agg,
+                answer_as=seen_as,
+                random_state=seed,
+                **pace,
             ),
             "sim (item profiles)": lambda policy=policy, agg=agg: run_campaign(
-                truth[b_items], sim_rec, policy, agg, random_state=seed
+                truth[b_items], sim_rec, policy, agg, random_state=seed, **pace
             ),
             "sim (profiles, replace)": lambda policy=policy, agg=agg: run_campaign(
-                truth[b_items], sim_repl, policy, agg, random_state=seed
+                truth[b_items], sim_repl, policy, agg, random_state=seed, **pace
             ),
             "sim (profiles, drawn)": lambda policy=policy, agg=agg: run_campaign(
-                truth[b_items], sim_drawn, policy, agg, random_state=seed
+                truth[b_items], sim_drawn, policy, agg, random_state=seed, **pace
             ),
             "replay (half A)": lambda policy=policy, agg=agg: run_campaign(
-                truth_a, ReplayOracle(ann_a, random_state=seed), policy, agg, random_state=seed
+                truth_a,
+                ReplayOracle(ann_a, random_state=seed),
+                policy,
+                agg,
+                **pace,
+                random_state=seed,
             ),
             "replay": lambda policy=policy, agg=agg: run_campaign(
-                truth_b, oracle, policy, agg, random_state=seed
+                truth_b, oracle, policy, agg, random_state=seed, **pace
             ),
         }
         runs = {src: make[src]() for src in (*sources, "replay")}
