@@ -45,6 +45,10 @@ def test_threshold_rises_until_finished_gold_items_are_right_often_enough() -> N
     assert not none.reachable and none.n_gold == 0
     with pytest.raises(ParameterError, match="'method' parameter of gold_stop_rule"):
         gold_stop_rule(item, conf, right, 0.9, method="mean")
+    with pytest.raises(ParameterError, match="'n_boot' parameter of gold_stop_rule"):
+        gold_stop_rule(item, conf, right, 0.9, n_boot=0)
+    with pytest.raises(ParameterError, match="'min_gold' parameter of gold_stop_rule"):
+        gold_stop_rule(item, conf, right, 0.9, min_gold=0)
 
 
 def _shared_error_crowd(

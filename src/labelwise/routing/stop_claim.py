@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import beta, norm
 
+from labelwise._validation import check_number
 from labelwise.errors import ParameterError
 
 __all__ = ["NO_GOLD_WARNING", "StopClaim", "audit_claim", "gold_stop_rule", "unchecked_claim"]
@@ -183,6 +184,8 @@ def gold_stop_rule(
             f"The 'method' parameter of gold_stop_rule must be one of "
             f"{', '.join(map(repr, _METHODS))}. Got {method!r} instead."
         )
+    check_number(n_boot, "n_boot", "gold_stop_rule", kind=int, low=1)
+    check_number(min_gold, "min_gold", "gold_stop_rule", kind=int, low=1)
     it = np.asarray(item, dtype=np.int64)
     conf = np.asarray(confidence, dtype=np.float64)
     ok = np.asarray(right, dtype=bool)
