@@ -15,14 +15,26 @@ of the campaign's posterior:
   items are left out of the accuracy). The stop rule is then checked on the gold
   items (``CampaignState.stop_claim``): its threshold is raised until the gold items
   it finishes are right ``target`` of the time, or the target is declared
-  unreachable (no item finished on confidence). "claimed" is then what the library
-  states for the finished items (``CampaignResult.claim.accuracy``), "posterior"
-  their mean calibrated posterior; "acc in interval" counts the seeds whose real
-  accuracy falls in the claim's 90% interval.
+  unreachable (no item finished on confidence). The claim is corrected for the
+  optimism of choosing the threshold on the same gold items (bootstrap of the whole
+  threshold search, ``gold_stop_rule(method="corrected")``, the default);
+- ``gold-audit``: the same 5% of gold items, half of them served as gold questions
+  (calibration and threshold search) and half held back as *audit items*
+  (``GoldQuestions(audit=0.5)``): routed and aggregated as regular items, their known
+  class used only to state the claim (the finished audit items' accuracy);
+- ``gold-beta``: the same as ``gold``, with the claim of round 2 (Beta(1, 1) posterior mean at
+  the threshold picked, no correction: ``method="beta"``), for the before/after.
 
-5 seeds (replay orders and arrival orders); medians over seeds of the per-seed
-figures, and the worst seed's gap. The "gap" is claimed minus real accuracy, in
-points.
+"claimed" is what the library states for the finished items
+(``CampaignResult.claim.accuracy``; for ``none``/``answers`` their mean posterior),
+"posterior" their mean calibrated posterior; "acc in interval" counts the seeds whose
+real accuracy falls in the claim's 90% interval; "weak" counts the claims flagged
+weak (fewer than 20 finished gold items behind them).
+
+Seeds vary the replay order, the arrival order and the gold draw. Per setting:
+the mean gap over the seeds where a claim was made with its 95% interval
+(t-interval over seeds), the median and the worst seed's gap; the "gap" is claimed
+minus real accuracy, in points.
 
 Run: .venv/bin/python benchmarks/calibration_replay.py [--seeds 5] [--sets rte,temp]
 """
@@ -30,15 +42,19 @@ Run: .venv/bin/python benchmarks/calibration_replay.py [--seeds 5] [--sets rte,t
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import time
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student
 
 from _common import machine, print_table
 from labelwise.datasets import load_crowd
-from labelwise.routing import DynamicOverlap, GoldQuestions, InformationGain, run_campaign
+from labelwise.routing import DynamicOverlap, GoldQuestions, InformationGain, _state, run_campaign
 from labelwise.simulate import ReplayOracle
 
 SETS = ("rte", "temp", "wsd", "sentiment_polarity", "web", "labelme")
@@ -46,7 +62,29 @@ TARGETS = (0.9, 0.95, 0.99)
 GOLD_SHARE = 0.05
 
 
-def one_run(crowd, policy_name: str, target: float, calibrate: str, seed: int) -> dict:
+@contextlib.contextmanager
+def claim_method(method: str) -> Iterator[None]:
+    """Run campaigns whose stop claim uses ``gold_stop_rule(method=method)``."""
+    original = _state.gold_stop_rule
+    _state.gold_stop_rule = functools.partial(original, method=method)
+    try:
+        yield
+    finally:
+        _state.gold_stop_rule = original
+
+
+def one_run(crowd, policy_name: str, target: float, cal: str, seed: int) -> dict:
+    calibrate, method = ("gold", "beta") if cal == "gold-beta" else (cal, "corrected")
+    audit = 0.0
+    if cal == "gold-audit":
+        calibrate, audit = "gold", 0.5
+    with claim_method(method):
+        return _one_run(crowd, policy_name, target, calibrate, seed, audit)
+
+
+def _one_run(
+    crowd, policy_name: str, target: float, calibrate: str, seed: int, audit: float = 0.0
+) -> dict:
     ann, truth = crowd.annotations, crowd.truth.astype(np.int64)
     cap = int(ann.annotations_per_item().max())
     cls = DynamicOverlap if policy_name == "dynamic" else InformationGain
@@ -55,7 +93,7 @@ def one_run(crowd, policy_name: str, target: float, calibrate: str, seed: int) -
         rng = np.random.default_rng([seed, 11])
         known = np.flatnonzero(truth >= 0)
         gold = rng.choice(known, size=max(5, round(GOLD_SHARE * known.size)), replace=False)
-        policy = GoldQuestions(policy, gold, truth[gold], skill_floor=0.0)
+        policy = GoldQuestions(policy, gold, truth[gold], skill_floor=0.0, audit=audit)
     oracle = ReplayOracle(ann, random_state=seed)
     res = run_campaign(truth, oracle, policy, calibrate=calibrate, random_state=seed)
     conf = res.proba.max(axis=1)
@@ -69,7 +107,13 @@ def one_run(crowd, policy_name: str, target: float, calibrate: str, seed: int) -
     right = res.labels == truth
     # what the library states for finished items: the gold-checked accuracy, else
     # (unchecked) their mean posterior
-    stated = claim.accuracy if claim.source == "gold" else conf[fin].mean() if fin.any() else np.nan
+    stated = (
+        claim.accuracy
+        if claim.source in ("gold", "audit")
+        else conf[fin].mean()
+        if fin.any()
+        else np.nan
+    )
     acc = float(right[fin].mean()) if fin.any() else np.nan
     return {
         "finished": int(fin.sum()),
@@ -78,6 +122,7 @@ def one_run(crowd, policy_name: str, target: float, calibrate: str, seed: int) -
         "accuracy": acc,
         "in interval": bool(claim.low <= acc <= claim.high) if fin.any() else np.nan,
         "reachable": claim.reachable,
+        "weak": claim.weak,
         "all acc": float(right[scored].mean()),
         "all claimed": float(conf[scored].mean()),
         "per item": float(res.answers_per_item[scored].mean()),
@@ -89,7 +134,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--sets", default=",".join(SETS))
     ap.add_argument("--policies", default="dynamic")
-    ap.add_argument("--calibrations", default="none,answers,gold")
+    ap.add_argument("--calibrations", default="none,gold-beta,gold,gold-audit")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     print(f"machine: {machine()}")
@@ -104,6 +149,12 @@ def main() -> None:
                         [one_run(crowd, policy, target, cal, s) for s in range(args.seeds)]
                     )
                     gap = (runs["claimed"] - runs["accuracy"]) * 100
+                    made = gap.dropna()
+                    half = (
+                        student.ppf(0.975, made.size - 1) * made.std() / np.sqrt(made.size)
+                        if made.size > 1
+                        else np.nan
+                    )
                     rows.append(
                         {
                             "set": name,
@@ -117,7 +168,12 @@ def main() -> None:
                             "reachable": f"{int(runs['reachable'].sum())}/{len(runs)}",
                             "acc in interval": f"{int((runs['in interval'] == True).sum())}"  # noqa: E712
                             f"/{int(runs['in interval'].notna().sum())}",
-                            "gap (pts)": gap.median(),
+                            "weak": int(runs["weak"].sum()),
+                            "mean gap (pts)": made.mean(),
+                            "95% CI": f"{made.mean() - half:+.1f}..{made.mean() + half:+.1f}"
+                            if made.size > 1
+                            else "",
+                            "median gap": gap.median(),
                             "worst gap": gap.loc[gap.abs().idxmax()]
                             if gap.notna().any()
                             else np.nan,
@@ -128,7 +184,7 @@ def main() -> None:
                     r = rows[-1]
                     print(
                         f"{name} {policy} {target} {cal}: claimed {r['claimed']:.4f} real "
-                        f"{r['real acc']:.4f} gap {r['gap (pts)']:.2f} "
+                        f"{r['real acc']:.4f} gap {r['mean gap (pts)']:.2f} "
                         f"({time.perf_counter() - start:.0f}s)",
                         flush=True,
                     )

@@ -22,6 +22,10 @@ whole answers per item (means over seeds, at the levels every seed reaches), for
   them), served by a :class:`ReplayOracle` over the simulated crowd;
 - ``sim (profiles, drawn)``: the same profiles, but every answer drawn (profile x
   annotator skill, annotators drawn by share, ``recorded=False``);
+- ``sim (profiles, replace)``: round 2's item profiles, each B item drawing an A
+  profile of its class independently (``replace=True``: some A items twice, some not
+  at all); ``sim (item profiles)`` now deals A's profiles of each class out without
+  replacement (the default since round 3);
 - ``replay (half A)``: not a simulator: half A's own real answers replayed on A's
   items. No simulator fitted on A can be expected to come closer to B's replay than
   A's own replay does: this row is the noise floor of the comparison;
@@ -53,6 +57,7 @@ SOURCES = (
     "sim (independent)",
     "sim (shared errors)",
     "sim (item profiles)",
+    "sim (profiles, replace)",
     "sim (profiles, drawn)",
     "replay (half A)",
 )
@@ -76,7 +81,7 @@ def curve(res, levels: np.ndarray) -> np.ndarray:
     return np.where(levels <= x.max() + 1e-9, out, np.nan)
 
 
-def one_seed(crowd, seed: int, levels: np.ndarray) -> list[dict]:
+def one_seed(crowd, seed: int, levels: np.ndarray, sources: tuple[str, ...]) -> list[dict]:
     ann, truth = crowd.annotations, crowd.truth.astype(np.int64)
     rng = np.random.default_rng([seed, 3])
     half = rng.random(ann.n_items) < 0.5
@@ -100,32 +105,60 @@ def one_seed(crowd, seed: int, levels: np.ndarray) -> list[dict]:
     # item profiles fitted on A only (A's gold; A's consensus where an item has none)
     profiles = profiles_from_annotations(ann_a, truth=truth_a)
     sim_rec = ReplayOracle(profiles.sample(truth[b_items], random_state=seed), random_state=seed)
+    sim_repl = ReplayOracle(
+        profiles.sample(truth[b_items], replace=True, random_state=seed), random_state=seed
+    )
     sim_drawn = ReplayOracle(
         profiles.sample(truth[b_items], recorded=False, random_state=seed), random_state=seed
     )
     # replay: B's answers; A's items are not scored (truth -1) and have no answers
     truth_b = np.where(~half, truth, -1)
     oracle = ReplayOracle(ann_b, random_state=seed)
+    # the same re-estimation and recording pace for every campaign: by default it
+    # follows the number of items, which is all items for the replays (A's or B's
+    # unanswerable items included) but only B's for the simulators, so simulated
+    # campaigns re-estimated skills twice as often (found in round 3)
+    pace = {
+        "refresh_every": max(50, b_items.size // 20),
+        "record_every": max(1, b_items.size // 20),
+    }
     rows = []
     for name, (policy, agg) in policies(cap).items():
-        runs = {
-            "sim (independent)": run_campaign(
-                truth[b_items], pool_gold, policy, agg, random_state=seed
+        make = {
+            "sim (independent)": lambda policy=policy, agg=agg: run_campaign(
+                truth[b_items], pool_gold, policy, agg, random_state=seed, **pace
             ),
-            "sim (shared errors)": run_campaign(
-                truth[b_items], pool_shared, policy, agg, answer_as=seen_as, random_state=seed
+            "sim (shared errors)": lambda policy=policy, agg=agg: run_campaign(
+                truth[b_items],
+                pool_shared,
+                policy,
+                agg,
+                answer_as=seen_as,
+                random_state=seed,
+                **pace,
             ),
-            "sim (item profiles)": run_campaign(
-                truth[b_items], sim_rec, policy, agg, random_state=seed
+            "sim (item profiles)": lambda policy=policy, agg=agg: run_campaign(
+                truth[b_items], sim_rec, policy, agg, random_state=seed, **pace
             ),
-            "sim (profiles, drawn)": run_campaign(
-                truth[b_items], sim_drawn, policy, agg, random_state=seed
+            "sim (profiles, replace)": lambda policy=policy, agg=agg: run_campaign(
+                truth[b_items], sim_repl, policy, agg, random_state=seed, **pace
             ),
-            "replay (half A)": run_campaign(
-                truth_a, ReplayOracle(ann_a, random_state=seed), policy, agg, random_state=seed
+            "sim (profiles, drawn)": lambda policy=policy, agg=agg: run_campaign(
+                truth[b_items], sim_drawn, policy, agg, random_state=seed, **pace
             ),
-            "replay": run_campaign(truth_b, oracle, policy, agg, random_state=seed),
+            "replay (half A)": lambda policy=policy, agg=agg: run_campaign(
+                truth_a,
+                ReplayOracle(ann_a, random_state=seed),
+                policy,
+                agg,
+                **pace,
+                random_state=seed,
+            ),
+            "replay": lambda policy=policy, agg=agg: run_campaign(
+                truth_b, oracle, policy, agg, random_state=seed, **pace
+            ),
         }
+        runs = {src: make[src]() for src in (*sources, "replay")}
         for source, res in runs.items():
             rows.append(
                 {
@@ -144,21 +177,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--sets", default=",".join(SETS))
+    ap.add_argument("--sources", default=";".join(SOURCES), help="simulators, ;-separated")
     args = ap.parse_args()
+    sources = tuple(args.sources.split(";"))
     warnings.simplefilter("ignore")
     print(f"machine: {machine()}")
     gaps, curves = [], []
     for name in args.sets.split(","):
         crowd = load_crowd(name)
         levels = np.arange(1, int(np.percentile(crowd.annotations.annotations_per_item(), 90)) + 1)
-        rows = [r for s in range(args.seeds) for r in one_seed(crowd, s, levels)]
+        rows = [r for s in range(args.seeds) for r in one_seed(crowd, s, levels, sources)]
         frame = pd.DataFrame(rows)
         for policy, g in frame.groupby("policy", sort=False):
             med = {
                 src: np.stack(gg["curve"].to_list()).mean(axis=0)
                 for src, gg in g.groupby("source", sort=False)
             }
-            for src in SOURCES:
+            for src in sources:
                 d = (med[src] - med["replay"]) * 100
                 ok = np.isfinite(d)
                 j = int(np.nanargmax(np.abs(d))) if ok.any() else 0
@@ -189,7 +224,7 @@ def main() -> None:
                         **{src: float(med[src][lv_i]) for src in med},
                     }
                 )
-        print(pd.DataFrame(gaps).tail(3 * len(SOURCES)).to_string(index=False), flush=True)
+        print(pd.DataFrame(gaps).tail(3 * len(sources)).to_string(index=False), flush=True)
     print_table(pd.DataFrame(gaps), "Simulated against replayed accuracy curves: largest gap")
     print_table(pd.DataFrame(curves), "Accuracy by answers per item (means over seeds)")
 

@@ -31,7 +31,7 @@ from labelwise.routing.policies import (
     expected_information_gain,
 )
 from labelwise.routing.registry import POLICIES, make_policy
-from labelwise.routing.stop_claim import NO_GOLD_WARNING, StopClaim, gold_stop_rule
+from labelwise.routing.stop_claim import NO_GOLD_WARNING, StopClaim, audit_claim, gold_stop_rule
 
 __all__ = [
     "NO_GOLD_WARNING",
@@ -49,6 +49,7 @@ __all__ = [
     "StopClaim",
     "Trajectory",
     "UncertaintyRouting",
+    "audit_claim",
     "compare_policies",
     "curve_table",
     "expected_information_gain",

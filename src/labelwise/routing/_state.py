@@ -30,6 +30,7 @@ from labelwise.errors import InputError, ParameterError
 from labelwise.routing.stop_claim import (
     NO_GOLD_WARNING,
     StopClaim,
+    audit_claim,
     gold_stop_rule,
     unchecked_claim,
 )
@@ -179,6 +180,7 @@ class CampaignState:
         self.exhausted = np.zeros(n, dtype=bool)
         self.gold = np.full(n, -1, dtype=np.int64)
         self.gold_col = np.full(n, -1, dtype=np.int64)
+        self.audit = np.full(n, -1, dtype=np.int64)
         self.gold_seen = np.zeros((w, 0), dtype=bool)
         self.gold_answered = np.zeros(w, dtype=np.int64)
         self.gold_correct = np.zeros(w, dtype=np.int64)
@@ -241,6 +243,11 @@ class CampaignState:
         self.gold_col[items] = np.arange(items.shape[0])
         self.gold_seen = np.zeros((self.n_workers, items.shape[0]), dtype=bool)
         self._update_rows(items)
+
+    def set_audit(self, items: NDArray[np.int64], labels: NDArray[np.int64]) -> None:
+        """Declare audit items: known-answer items routed and aggregated as regular
+        ones, whose known class only checks the stop rule's claim (:meth:`stop_claim`)."""
+        self.audit[items] = labels
 
     def set_item_log_prior(self, log_prior: NDArray[np.float64] | None) -> None:
         """Replace the per-item log prior (a model's predictions), or drop it (None)."""
@@ -538,9 +545,21 @@ class CampaignState:
         answers (calibrated as regular items are) and the threshold raised until the
         gold items it finishes are right ``target`` of the time
         (:func:`~labelwise.routing.stop_claim.gold_stop_rule`); an unreachable target
-        gives an infinite threshold. Otherwise the threshold is the target and the
-        claim is flagged unchecked. Cached until the calibration is refitted.
+        gives an infinite threshold. With audit items (:meth:`set_audit`), the claimed
+        accuracy is then that of the audit items the rule has finished so far
+        (:func:`~labelwise.routing.stop_claim.audit_claim`). Otherwise the threshold is
+        the target and the claim is flagged unchecked. The threshold is cached until
+        the calibration is refitted.
         """
+        claim = self._gold_claim(target, min_answers)
+        audit = (self.audit >= 0) & (self.n_answers >= max(1, min_answers))
+        if claim.source != "gold" or not claim.reachable or not audit.any():
+            return claim
+        done = audit & (self.confidence >= claim.threshold)
+        right = self.post[done].argmax(axis=1) == self.audit[done]
+        return audit_claim(claim, right)
+
+    def _gold_claim(self, target: float, min_answers: int) -> StopClaim:
         key = (float(target), int(min_answers))
         if self._gold_prefixes is None:
             if (self.gold >= 0).any() and self.calibrate in ("auto", "gold"):
@@ -564,7 +583,7 @@ class CampaignState:
     def stop_threshold(self, target: float, min_answers: int = 1) -> float:
         """Confidence at which a stop rule aiming at ``target`` finishes an item
         (see :meth:`stop_claim`)."""
-        return self.stop_claim(target, min_answers).threshold
+        return self._gold_claim(target, min_answers).threshold
 
     def _update_rows(self, rows: NDArray[np.int64] | None) -> None:
         sel = slice(None) if rows is None else rows

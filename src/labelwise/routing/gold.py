@@ -47,6 +47,13 @@ class GoldQuestions(RoutingPolicy):
         Block an annotator whose gold accuracy estimate falls below this.
     min_gold : int
         Gold answers needed before the floor applies.
+    audit : float in [0, 1)
+        Share of the gold items held back as *audit items*: routed, answered and
+        aggregated as regular items (no gold question, no clamping, counted in the
+        campaign), their known class used only to state the stop rule's claim
+        (``CampaignResult.claim.source == "audit"``). The gold items replayed to pick
+        the threshold are not the items the rule finishes; audit items are. Measured
+        on six real crowds (benchmarks/RESULTS.md, "Calibration and replay, round 3").
     """
 
     def __init__(
@@ -60,6 +67,7 @@ class GoldQuestions(RoutingPolicy):
         n_new: int = 10,
         skill_floor: float = 0.5,
         min_gold: int = 4,
+        audit: float = 0.0,
     ):
         self.policy = policy
         self.gold_items = gold_items
@@ -69,6 +77,7 @@ class GoldQuestions(RoutingPolicy):
         self.n_new = n_new
         self.skill_floor = skill_floor
         self.min_gold = min_gold
+        self.audit = audit
 
     def _check_params(self) -> None:
         name = "GoldQuestions"
@@ -81,6 +90,7 @@ class GoldQuestions(RoutingPolicy):
         check_number(self.n_new, "n_new", name, kind=int, low=0)
         check_number(self.skill_floor, "skill_floor", name, low=0, high=1, high_open=True)
         check_number(self.min_gold, "min_gold", name, kind=int, low=1)
+        check_number(self.audit, "audit", name, low=0, high=1, high_open=True)
 
     @property
     def max_answers(self) -> int:  # type: ignore[override]
@@ -99,6 +109,17 @@ class GoldQuestions(RoutingPolicy):
             raise InputError(f"gold_items must be distinct item codes in 0..{state.n_items - 1}.")
         if labels.min() < 0 or labels.max() >= state.n_classes:
             raise InputError(f"gold_labels must be class codes in 0..{state.n_classes - 1}.")
+        n_audit = round(self.audit * items.size)
+        if n_audit >= items.size:
+            raise InputError(
+                f"audit={self.audit} would hold back all {items.size} gold items; at least "
+                "one must be served as a gold question."
+            )
+        if n_audit:
+            held = np.zeros(items.size, dtype=bool)
+            held[state.rng.permutation(items.size)[:n_audit]] = True
+            state.set_audit(items[held], labels[held])
+            items, labels = items[~held], labels[~held]
         state.set_gold(items, labels)
         self.policy.bind(state)
 

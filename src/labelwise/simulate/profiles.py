@@ -112,6 +112,7 @@ class CrowdProfiles:
         *,
         depth: int | None = None,
         recorded: bool = True,
+        replace: bool = False,
         random_state: Any = None,
     ) -> Annotations:
         """A simulated crowd's answers to items of the given true classes.
@@ -128,6 +129,14 @@ class CrowdProfiles:
             True: a simulated item first gets its profile's recorded answers (by
             the annotators who gave them), then drawn ones. False: every answer
             is drawn (profile x annotator skill), by annotators drawn by share.
+        replace : bool
+            False (default): the profiles of a class are dealt out without
+            replacement, in a random order, and dealt again only when the class
+            needs more items than were fitted, so the simulated crowd keeps the
+            fitted crowd's mix of hard and easy items and each annotator's volume.
+            True: each item draws a profile independently (round 2's simulator:
+            some profiles twice, some not at all; measured 6 points further from
+            replay on web search relevance's adaptive policies).
         random_state : int, Generator or None
 
         Returns
@@ -151,9 +160,14 @@ class CrowdProfiles:
         for c in np.unique(y):
             at = np.flatnonzero(y == c)
             # a class no fitted item has: borrow any profile, its class swapped with c
-            donors[at] = rng.choice(
-                by_class[c] if by_class[c].size else np.arange(self.n_profiles), size=at.size
-            )
+            pool = by_class[c] if by_class[c].size else np.arange(self.n_profiles)
+            if replace:
+                donors[at] = rng.choice(pool, size=at.size)
+            else:
+                deals = -(-at.size // pool.size)
+                donors[at] = np.concatenate([rng.permutation(pool) for _ in range(deals)])[
+                    : at.size
+                ]
         sizes = np.diff(self.start)[donors]
         want = sizes if depth is None else np.full(y.size, depth)
         ratio = self.confusions / np.maximum(self.pooled[None], 1e-9)  # (W, K, K)
