@@ -96,13 +96,20 @@ FIT_ONLY: list[str] = []
 FITS = {
     "auto (before)": lambda: CurveFit(model="auto", n_bootstrap=200),
     "power law": lambda: CurveFit(model="power_law", n_bootstrap=200),
+    "stack (third round)": lambda: StackedCurveFit(tail_weights=(1.0,), interval="sum", z=2.0),
     "stack (after)": lambda: StackedCurveFit(),
 }
 
 
-def measure(name: str, draws: int, seeds: int, cache: str) -> tuple[int, float, list[Any]]:
-    """(pool size, accuracy on 100%, one LearningCurve per draw), from ``cache`` if there."""
-    path = Path(cache) / f"{name.split()[0]}-{draws}x{seeds}.pkl" if cache else None
+def measure(
+    name: str, draws: int, seeds: int, cache: str, first: int = 0
+) -> tuple[int, float, list[Any]]:
+    """(pool size, accuracy on 100%, one LearningCurve per draw), from ``cache`` if there.
+
+    Draw ``d`` uses ``random_state=100 + first + d``: ``first=4`` gives four curves
+    independent of the reported ones, to choose a method on."""
+    tag = f"{name.split()[0]}-{draws}x{seeds}" + (f"-from{first}" if first else "")
+    path = Path(cache) / f"{tag}.pkl" if cache else None
     if path is not None and path.exists():
         with path.open("rb") as fh:
             return pickle.load(fh)  # type: ignore[no-any-return]
@@ -116,7 +123,14 @@ def measure(name: str, draws: int, seeds: int, cache: str) -> tuple[int, float, 
     # independent curves: new nested subsets for every seed of every draw
     curves = [
         learning_curve(
-            make(), Xtr, ytr, fracs, seeds=seeds, X_test=Xte, y_test=yte, random_state=100 + d
+            make(),
+            Xtr,
+            ytr,
+            fracs,
+            seeds=seeds,
+            X_test=Xte,
+            y_test=yte,
+            random_state=100 + first + d,
         )
         for d in range(draws)
     ]
@@ -128,9 +142,11 @@ def measure(name: str, draws: int, seeds: int, cache: str) -> tuple[int, float, 
     return out
 
 
-def run_one(name: str, draws: int, cache: str, seeds: int = 3) -> list[dict[str, object]]:
+def run_one(
+    name: str, draws: int, cache: str, seeds: int = 3, first: int = 0
+) -> list[dict[str, object]]:
     start = time.perf_counter()
-    n, measured, curves = measure(name, draws, seeds, cache)
+    n, measured, curves = measure(name, draws, seeds, cache, first)
     rows = []
     for draw, curve in enumerate(curves):
         for cut in (0.10, 0.25):
@@ -182,13 +198,21 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=4, help="independent curves per set")
     parser.add_argument("--save", default="", help="also write the per-draw rows to this CSV")
     parser.add_argument("--cache", default="", help="keep the measured curves in this folder")
+    parser.add_argument(
+        "--first-draw",
+        type=int,
+        default=0,
+        help="draw curves 100+first.. (4: the development curves, not the reported ones)",
+    )
     args = parser.parse_args()
     names = [
         n for n in DATASETS if not args.only or any(n.startswith(p) for p in args.only.split(","))
     ]
     FIT_ONLY.extend(m for m in args.fits.split(",") if m)
     print(machine())
-    rows = [r for name in names for r in run_one(name, args.draws, args.cache)]
+    rows = [
+        r for name in names for r in run_one(name, args.draws, args.cache, first=args.first_draw)
+    ]
     frame = pd.DataFrame(rows)
     if args.save:
         frame.to_csv(args.save, index=False)
