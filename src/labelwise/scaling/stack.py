@@ -383,7 +383,10 @@ class StackedCurveFit(CurveFit):
         # ways; nobody plans there, and an interval that wide would say a target is
         # reached with two labels
         inside = n >= self.sizes_[0]
-        disagree = np.where(inside, disagree, 0.0)
+        # within the measured sizes the data decide, not the members: a member fitted
+        # with a heavy tail weight may miss the first sizes by points, and its
+        # disagreement there would say a target is reached with a few dozen labels
+        disagree = np.where(inside if self.interval == "sum" else n >= self.n_max_, disagree, 0.0)
         boot_lo = boot_hi = np.zeros_like(point)
         if self.bootstrap_:
             alpha = (1 - self.confidence) / 2
