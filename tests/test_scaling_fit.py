@@ -229,3 +229,32 @@ def test_a_mean_within_its_noise_of_the_target_is_reachable_not_reached(kind):
     assert fit.n_needed(0.99).verdict in ("uncertain", "unreachable")
     precise = make().fit(SIZES, truth + noise / 20)
     assert precise.n_needed(0.90).verdict == "reached"
+
+
+def test_measured_noise_is_never_below_the_binomial_noise_of_the_test_items():
+    # four seeds that agree to the item (no spread) on 250 test items each: the score is
+    # still known only to +-1.645 sqrt(p (1 - p) / 1000); from arrays the test size is
+    # unknown and the seeds' spread is all there is
+    from labelwise.scaling.curves import LearningCurve
+
+    sizes = np.array([50, 100, 200, 400])
+    acc = np.array([0.70, 0.78, 0.82, 0.85])
+    right = np.round(acc * 250)
+    conf = np.zeros((4, 4, 2, 2))
+    conf[:, :, 0, 0] = right
+    conf[:, :, 0, 1] = 250 - right
+    curve = LearningCurve(
+        sizes=sizes,
+        scores=np.tile(right / 250, (4, 1)),
+        confusion=conf,
+        classes=np.array(["a", "b"]),
+        metric="accuracy",
+        n_available=400,
+    )
+    fit = CurveFit(model="power_law", n_bootstrap=0).fit(curve)
+    p = right[-1] / 250
+    assert fit.n_test_ == 1000
+    assert fit.measured_noise() == pytest.approx(1.645 * np.sqrt(p * (1 - p) / 1000), 1e-3)
+    assert fit.n_needed(0.84).verdict == "reachable"  # 0.848 - 0.019 < 0.84
+    assert CurveFit(model="power_law", n_bootstrap=0).fit(sizes, curve.scores).measured_noise() == 0
+    assert fit.n_needed(0.82).verdict == "reached"

@@ -236,6 +236,7 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         check_number(self.horizon, "horizon", name, low=1)
         check_number(self.warn_factor, "warn_factor", name, low=1)
         n, s = self._check_points(sizes, scores)
+        self._set_test_size(sizes)
         rng = check_random_state(self.random_state)
         self.n_max_ = int(n.max())
         self.sizes_ = n
@@ -277,6 +278,14 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
 
     def _families(self) -> list[str]:
         return list(FAMILIES) if self.model == "auto" else [self.model]
+
+    def _set_test_size(self, sizes: Any) -> None:
+        """``n_test_``: the test items scored at the largest size, over all seeds (0 when
+        unknown: scores given as arrays, or a metric other than accuracy)."""
+        self.n_test_ = 0
+        if isinstance(sizes, LearningCurve) and sizes.metric == "accuracy":
+            last = int(np.argmax(sizes.sizes))
+            self.n_test_ = int(np.asarray(sizes.confusion)[:, last].sum())
 
     @staticmethod
     def _check_points(sizes: Any, scores: Any) -> tuple[NDArray[np.int64], Array]:
@@ -534,17 +543,25 @@ class CurveFit(BaseEstimator):  # type: ignore[misc]
         """Half-width of the measured score's interval at the largest size.
 
         ``z`` (two-sided at ``confidence``) standard errors of the seeds' mean there; 0 with
-        one seed (no spread to measure). Exists so that a mean that scores the target only
-        by its test sample's luck is not reported as "already reached": from 1,000 AG News
-        labels the planner's curve scored 0.831 to 0.853 at 749 labels over four draws of
-        the labels, where 7,600 test items say 0.837.
+        one seed (no spread to measure). Fitted on a :class:`LearningCurve` of accuracy,
+        the standard error is at least the binomial one of the test items scored there
+        (``sqrt(p (1 - p) / n_test_)``, all seeds' items together): a few seeds can agree
+        by chance, a few hundred test items cannot measure closer than that. Exists so
+        that a mean that scores the target only by its test sample's luck is not reported
+        as "already reached": from 1,000 AG News labels the planner's curve scored 0.831 to
+        0.853 at 749 labels over four draws of the labels, where 7,600 test items say 0.837.
         """
         check_is_fitted(self, "scores_")
         last = self.scores_[:, -1]
         if last.shape[0] < 2:
             return 0.0
         z = float(norm.ppf(0.5 + self.confidence / 2))
-        return z * float(last.std(ddof=1)) / math.sqrt(last.shape[0])
+        se = float(last.std(ddof=1)) / math.sqrt(last.shape[0])
+        n_test = getattr(self, "n_test_", 0)
+        if n_test > 0:
+            p = float(last.mean())
+            se = max(se, math.sqrt(p * (1 - p) / n_test))
+        return z * se
 
     def dip_note(self) -> str:
         """A sentence on where the measured curve fell (empty for a monotone curve)."""

@@ -4,21 +4,22 @@ the earlier part of the same curve.
 :class:`CurveFit` keeps one family, chosen on a single held-out split (fit on two
 thirds of the sizes, score the rest). On short curves two or three held-out points
 decide little, and a saturating family that bends too early under-predicts every
-time (AG News). :class:`StackedCurveFit` instead *backtests* every family at every
-cut of the curve: fitted on the sizes up to ``n_j``, it predicts every larger measured
-size ``n_t``; the error against the measured score, as a function of the distance
-``d = log(n_t / n_j)``, is fitted by a line through the origin, ``e = r d``. Per family
-that gives
+time (AG News). :class:`StackedCurveFit` instead *backtests* every member (a family
+fitted with one tail weight) at every cut of the curve: fitted on the sizes up to
+``n_j``, it predicts every larger measured size ``n_t``; the error against the measured
+score, as a function of the distance ``d = log(n_t / n_j)``, is fitted by a line
+through the origin, ``e = r d``. Per member that gives
 
-- ``bias`` (``r``): how many points per log-unit of extrapolation the family
-  under-predicts (positive) or over-predicts; the prediction is corrected by it;
-- ``spread``: the root-mean-square of the residual ``e - r d`` per log-unit.
+- ``bias`` (``r``): how many points per log-unit of extrapolation it under-predicts
+  (positive) or over-predicts;
+- ``spread``: the root-mean-square of the residual ``e - r d`` per log-unit, with the
+  measured points' own noise taken out.
 
-The families' corrected predictions are averaged with weights ``1 / (r^2 + spread^2)``
-(how well each extrapolated, all told). The interval is the prediction +- ``z`` times
-the weighted spread times the distance, widened by the families' disagreement and by
-a bootstrap over the seeds: honest where the backtests were, and wider the further
-the prediction reaches.
+The members' predictions are averaged with weights ``1 / (r^2 + spread^2)`` (how well
+each extrapolated, all told). The interval is ``z`` standard deviations on each side,
+the deviation adding in quadrature the stack's own backtest error per log-unit (bias
+included) times the distance, the members' disagreement, and a bootstrap over the
+seeds: honest where the backtests were, and wider the further the prediction reaches.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import norm
 
-from labelwise._validation import check_number, check_random_state
+from labelwise._validation import check_number, check_option, check_random_state
 from labelwise.errors import ParameterError
 from labelwise.scaling.curves import LearningCurve
 from labelwise.scaling.fit import CurveFit, _fit_family, curve_dips, isotonic
 from labelwise.scaling.models import FAMILIES, CurveFamily, _power, _power_starts
 
-__all__ = ["STACK_FAMILIES", "StackedCurveFit", "backtest_family"]
+__all__ = ["STACK_FAMILIES", "StackedCurveFit", "backtest_errors", "backtest_family", "error_rate"]
 
 Array = NDArray[np.float64]
 
@@ -58,8 +60,51 @@ STACK_FAMILIES: dict[str, CurveFamily] = {
 }
 
 
+def backtest_errors(name: str, x: Array, v: Array, tail_weight: float = 0.5) -> Array:
+    """The errors of one family's extrapolations within a curve.
+
+    Returns
+    -------
+    array, shape (k, k)
+        ``[j, t]``: the measured score at size ``t`` minus the family's prediction of it
+        when fitted on the sizes up to ``j`` (``t > j``); NaN where nothing was predicted
+        (``t <= j``, or ``j`` too short a prefix for the family's parameters).
+    """
+    fam = STACK_FAMILIES[name]
+    k = x.shape[0]
+    out = np.full((k, k), np.nan)
+    for j in range(len(fam.params), k - 1):
+        theta, _ = _fit_family(fam, x[: j + 1] / x[j], v[: j + 1], tail_weight=tail_weight)
+        with np.errstate(all="ignore"):
+            pred = np.clip(fam.fn(x[j + 1 :] / x[j], theta), 0.0, 1.0)
+        out[j, j + 1 :] = v[j + 1 :] - pred
+    return out
+
+
+def error_rate(errors: Array, x: Array, noise: Array | None = None) -> tuple[float, float, int]:
+    """``(bias, spread, tests)`` per log-unit of extrapolation, from :func:`backtest_errors`.
+
+    ``bias``: least squares through the origin of error on distance ``log(x_t / x_j)``;
+    ``spread``: RMS of what the bias does not explain, per log-unit. With ``noise`` (the
+    standard error of each measured score, shape (k,)), each error's noise variance is
+    taken out of the spread (never below 0): an error against a noisy point is part
+    extrapolation error, part that point's own noise, which a prediction of the full
+    data does not share. ``tests`` is 0 (and bias = spread = NaN) when nothing was
+    predicted.
+    """
+    j, t = np.nonzero(np.isfinite(errors))
+    if j.size == 0:
+        return math.nan, math.nan, 0
+    e = errors[j, t]
+    d = np.log(x[t] / x[j])
+    nv = np.zeros_like(e) if noise is None else noise[t] ** 2
+    bias = float((e * d).sum() / (d * d).sum())
+    resid = max(float(((e - bias * d) ** 2 - nv).sum()), 0.0)
+    return bias, float(np.sqrt(resid / (d * d).sum())), int(e.size)
+
+
 def backtest_family(
-    name: str, x: Array, v: Array, tail_weight: float = 0.5
+    name: str, x: Array, v: Array, tail_weight: float = 0.5, noise: Array | None = None
 ) -> tuple[float, float, int]:
     """``(bias, spread, tests)`` of one family's extrapolations within a curve.
 
@@ -71,38 +116,28 @@ def backtest_family(
         Increasing sizes (any scale).
     v : array, shape (k,)
         Scores at those sizes.
+    tail_weight : float
+        Residuals weighted by ``(x / x_max) ** tail_weight`` in every fit.
+    noise : array, shape (k,), optional
+        Standard error of each measured score (see :func:`error_rate`).
 
     Returns
     -------
     tuple
-        ``bias``: points under-predicted per log-unit of extrapolation (least squares
-        through the origin of error on distance); ``spread``: RMS of what the bias does
-        not explain, per log-unit; ``tests``: predictions made (0: too few points, and
-        bias = spread = NaN).
+        ``bias``: points under-predicted per log-unit of extrapolation; ``spread``: RMS of
+        what the bias does not explain, per log-unit; ``tests``: predictions made (0: too
+        few points, and bias = spread = NaN).
     """
-    fam = STACK_FAMILIES[name]
-    need = len(fam.params) + 1
-    errs, dists = [], []
-    for j in range(need - 1, x.shape[0] - 1):
-        theta, _ = _fit_family(fam, x[: j + 1] / x[j], v[: j + 1], tail_weight=tail_weight)
-        with np.errstate(all="ignore"):
-            pred = np.clip(fam.fn(x[j + 1 :] / x[j], theta), 0.0, 1.0)
-        errs.append(v[j + 1 :] - pred)
-        dists.append(np.log(x[j + 1 :] / x[j]))
-    if not errs:
-        return math.nan, math.nan, 0
-    e, d = np.concatenate(errs), np.concatenate(dists)
-    ok = np.isfinite(e)
-    e, d = e[ok], d[ok]
-    if e.size == 0:
-        return math.nan, math.nan, 0
-    bias = float((e * d).sum() / (d * d).sum())
-    spread = float(np.sqrt(((e - bias * d) ** 2).sum() / (d * d).sum()))
-    return bias, spread, int(e.size)
+    return error_rate(backtest_errors(name, x, v, tail_weight), x, noise)
+
+
+def _member(family: str, tail_weight: float, several: bool) -> str:
+    """A stack member's name: the family, and its fit's tail weight when several are tried."""
+    return f"{family}@{tail_weight:g}" if several else family
 
 
 class StackedCurveFit(CurveFit):
-    """Families weighted and bias-corrected by backtests on the same curve.
+    """Families weighted by backtests on the same curve.
 
     Same use as :class:`CurveFit` (``predict``, ``predict_interval``, ``n_needed``, and
     :func:`~labelwise.scaling.plan_budget` takes it); see the module docstring for the
@@ -112,20 +147,34 @@ class StackedCurveFit(CurveFit):
     ----------
     families : tuple of str
         Names in :data:`STACK_FAMILIES` to weigh.
-    tail_weight : float
-        Residuals are weighted by ``(n / n_max) ** tail_weight`` in every fit.
+    tail_weights : tuple of float
+        Each family is fitted once per tail weight (residuals weighted by
+        ``(n / n_max) ** tail_weight``); every (family, tail weight) pair is a member of
+        the stack, weighed by its own backtests. A heavier tail weight follows the last
+        sizes (a curve that bends up again after a flat stretch, as AG News does past
+        1,000 labels); a lighter one the whole curve (less thrown by the noise of the
+        last points). The backtests choose between them curve by curve.
     correct_bias : float in [0, 1]
-        Share of each family's backtest bias corrected (1: all, 0: the families are only
+        Share of each member's backtest bias corrected (1: all, 0: the members are only
         re-weighed).
-    z : float
-        Spreads (per log-unit of extrapolation) on each side of the prediction.
+    z : float or None
+        Standard deviations on each side of the prediction; None: the normal quantile
+        of ``confidence`` (1.645 at 0.9).
+    interval : {"quadrature", "sum"}
+        How the interval's parts are combined: the backtest spread per log-unit of
+        extrapolation (with the measured points' own noise taken out), the members'
+        disagreement and the seed bootstrap. ``"quadrature"``: as independent errors,
+        ``z`` times the root of the summed squares. ``"sum"``: ``z`` backtest spreads
+        (noise left in) + the disagreement + the bootstrap's reach, added (the third
+        round's interval, with ``z=2``: wider, 7.5 points on average from 25% of the
+        data).
     n_bootstrap, confidence, horizon, warn_factor, random_state :
         As in :class:`CurveFit`.
 
     Attributes
     ----------
     backtest_ : DataFrame
-        Per family: bias, spread, tests, weight, and its corrected asymptote.
+        Per member: family, tail weight, bias, spread, tests, weight, and its asymptote.
     model_ : str
         ``"stack"``.
     """
@@ -134,9 +183,10 @@ class StackedCurveFit(CurveFit):
         self,
         *,
         families: tuple[str, ...] = ("power_law", "power_law_0", "arctan"),
-        tail_weight: float = 1.0,
+        tail_weights: tuple[float, ...] = (1.0, 2.0),
         correct_bias: float = 0.0,
-        z: float = 2.0,
+        z: float | None = None,
+        interval: str = "quadrature",
         n_bootstrap: int = 50,
         confidence: float = 0.9,
         horizon: float = 1000.0,
@@ -152,35 +202,44 @@ class StackedCurveFit(CurveFit):
             random_state=random_state,
         )
         self.families = families
-        self.tail_weight = tail_weight
+        self.tail_weights = tail_weights
         self.correct_bias = correct_bias
         self.z = z
+        self.interval = interval
 
     def fit(
         self, sizes: LearningCurve | ArrayLike, scores: ArrayLike | None = None
     ) -> StackedCurveFit:
-        """Backtest every family on the curve, weigh them, and fit each on all points.
+        """Backtest every member on the curve, weigh them, and fit each on all points.
 
         Returns
         -------
         self
         """
         name = type(self).__name__
-        check_number(self.z, "z", name, low=0)
+        if self.z is not None:
+            check_number(self.z, "z", name, low=0)
         check_number(self.correct_bias, "correct_bias", name, low=0, high=1)
-        check_number(self.tail_weight, "tail_weight", name, low=0)
+        check_option(self.interval, "interval", name, ["quadrature", "sum"])
         unknown = [f for f in self.families if f not in STACK_FAMILIES]
         if unknown or not self.families:
             raise ParameterError(
                 f"The 'families' parameter of {name} must name some of "
                 f"{', '.join(STACK_FAMILIES)}. Got {self.families!r} instead."
             )
+        if not self.tail_weights:
+            raise ParameterError(
+                f"The 'tail_weights' parameter of {name} must hold at least one number."
+            )
+        for tw in self.tail_weights:
+            check_number(tw, "tail_weights", name, low=0)
         check_number(self.n_bootstrap, "n_bootstrap", name, kind=int, low=0)
         check_number(
             self.confidence, "confidence", name, low=0, high=1, low_open=True, high_open=True
         )
         check_number(self.horizon, "horizon", name, low=1)
         n, s = self._check_points(sizes, scores)
+        self._set_test_size(sizes)
         rng = check_random_state(self.random_state)
         self.n_max_ = int(n.max())
         self.sizes_, self.scores_ = n, s
@@ -189,13 +248,36 @@ class StackedCurveFit(CurveFit):
         self.dip_ = float(self.dips_["drop"].max()) if not self.monotone_ else 0.0
         x = n / self.n_max_
         v = isotonic(s.mean(axis=0))
-        rows = []
-        for f in self.families:
-            bias, spread, tests = backtest_family(f, x, v, self.tail_weight)
-            rows.append({"model": f, "bias": bias, "spread": spread, "tests": tests})
+        # the noise of each measured mean (seed spread / sqrt(seeds)): taken out of the
+        # backtest spreads, since the prediction at the full data does not carry it
+        noise = (
+            s.std(axis=0, ddof=1) / math.sqrt(s.shape[0])
+            if s.shape[0] > 1 and self.interval == "quadrature"
+            else None
+        )
+        several = len(self.tail_weights) > 1
+        self.members_ = {
+            _member(f, float(tw), several): (f, float(tw))
+            for f in self.families
+            for tw in self.tail_weights
+        }
+        rows, errors = [], {}
+        for m, (f, tw) in self.members_.items():
+            errors[m] = backtest_errors(f, x, v, tw)
+            bias, spread, tests = error_rate(errors[m], x, noise)
+            rows.append(
+                {
+                    "model": m,
+                    "family": f,
+                    "tail_weight": tw,
+                    "bias": bias,
+                    "spread": spread,
+                    "tests": tests,
+                }
+            )
         bt = pd.DataFrame(rows)
         usable = bt["tests"] > 0
-        if not usable.any():  # too short to backtest: plain power law, no correction
+        if not usable.any():  # too short to backtest: the first member, no correction
             bt.loc[bt.index[0], ["bias", "spread"]] = 0.0
             usable = bt["model"] == bt["model"].iloc[0]
         bias = pd.Series(np.where(usable, float(self.correct_bias) * bt["bias"].fillna(0.0), 0.0))
@@ -204,13 +286,22 @@ class StackedCurveFit(CurveFit):
         bt["weight"] = weight / weight.sum()
         bt["correction"] = bias
         self.candidates_ = {
-            f: _fit_family(STACK_FAMILIES[f], x, v, tail_weight=self.tail_weight)[0]
-            for f in self.families
+            m: _fit_family(STACK_FAMILIES[f], x, v, tail_weight=tw)[0]
+            for m, (f, tw) in self.members_.items()
         }
         self.backtest_ = bt
         self.model_ = "stack"
         self.theta_ = np.zeros(1)
-        self.spread_ = float((bt["weight"] * bt["spread"].fillna(0.0) ** 2).sum() ** 0.5)
+        if self.interval == "sum":
+            self.spread_ = float((bt["weight"] * bt["spread"].fillna(0.0) ** 2).sum() ** 0.5)
+        else:
+            # the stack's own backtests: the weighted members' errors at every cut, bias
+            # included (it is not corrected, so the interval must hold it)
+            live = [(m, w) for m, w in zip(bt["model"], bt["weight"], strict=True) if w > 0]
+            combined = sum(w * errors[m] for m, w in live)
+            self.stack_errors_ = np.asarray(combined)
+            s_bias, s_spread, s_tests = error_rate(np.asarray(combined), x, noise)
+            self.spread_ = math.hypot(s_bias, s_spread) if s_tests else 0.0
         # CurveFit's range-of-estimates machinery reads the held-out errors from here
         self.selection_ = pd.DataFrame(
             {"model": bt["model"], "holdout_rmse": np.where(usable, np.sqrt(quality), np.inf)}
@@ -227,7 +318,7 @@ class StackedCurveFit(CurveFit):
     def _stack_bootstrap(
         self, x: Array, s: Array, rng: np.random.Generator
     ) -> list[dict[str, Array]]:
-        """Per bootstrap draw (seeds resampled at every size), each family's parameters."""
+        """Per bootstrap draw (seeds resampled at every size), each member's parameters."""
         b, (n_seeds, k) = int(self.n_bootstrap), s.shape
         if b == 0 or n_seeds < 2:
             return []
@@ -236,24 +327,24 @@ class StackedCurveFit(CurveFit):
         live = self.backtest_[self.backtest_["weight"] > 0]["model"].tolist()
         return [
             {
-                f: _fit_family(
-                    STACK_FAMILIES[f],
+                m: _fit_family(
+                    STACK_FAMILIES[self.members_[m][0]],
                     x,
                     isotonic(c),
-                    starts=[self.candidates_[f]],
-                    tail_weight=self.tail_weight,
+                    starts=[self.candidates_[m]],
+                    tail_weight=self.members_[m][1],
                 )[0]
-                for f in live
+                for m in live
             }
             for c in curves
         ]
 
     def _family(self, name: str, n: Array, theta: Array | None = None) -> Array:
-        """One family's bias-corrected prediction at ``n``."""
+        """One member's (bias-corrected) prediction at ``n``."""
         row = self.backtest_[self.backtest_["model"] == name].iloc[0]
         t = self.candidates_[name] if theta is None else theta
         with np.errstate(all="ignore"):
-            raw = STACK_FAMILIES[name].fn(n / self.n_max_, t)
+            raw = STACK_FAMILIES[self.members_[name][0]].fn(n / self.n_max_, t)
         reach = np.log(np.maximum(n / self.n_max_, 1.0))
         return np.clip(raw + float(row["correction"]) * reach, 0.0, 1.0)
 
@@ -280,26 +371,40 @@ class StackedCurveFit(CurveFit):
         n = np.asarray(n, dtype=np.float64)
         point = self._stack(n)
         reach = np.log(np.maximum(n / self.n_max_, 1.0))
-        half = self.z * self.spread_ * reach + np.where(n > self.n_max_, self.dip_, 0.0)
-        # the families' disagreement (weighted standard deviation)
+        dip = np.where(n > self.n_max_, self.dip_, 0.0)
+        # the members' disagreement (weighted standard deviation)
         fams = [
             (w, self._family(m, n))
             for m, w in zip(self.backtest_["model"], self.backtest_["weight"], strict=True)
             if w > 0
         ]
         disagree = np.sqrt(sum(w * (p - point) ** 2 for w, p in fams))
-        # below the smallest measured size the families extrapolate backwards and part
+        # below the smallest measured size the members extrapolate backwards and part
         # ways; nobody plans there, and an interval that wide would say a target is
         # reached with two labels
         inside = n >= self.sizes_[0]
-        half = half + np.where(inside, disagree, 0.0)
-        lo, hi = point - half, point + half
+        # within the measured sizes the data decide, not the members: a member fitted
+        # with a heavy tail weight may miss the first sizes by points, and its
+        # disagreement there would say a target is reached with a few dozen labels
+        disagree = np.where(inside if self.interval == "sum" else n >= self.n_max_, disagree, 0.0)
+        boot_lo = boot_hi = np.zeros_like(point)
         if self.bootstrap_:
             alpha = (1 - self.confidence) / 2
             boots = np.stack([self._stack(n, t) for t in self.bootstrap_])
             b_lo, b_hi = np.quantile(boots, [alpha, 1 - alpha], axis=0)
-            lo = lo - np.where(inside, (point - b_lo).clip(0), 0.0)
-            hi = hi + np.where(inside, (b_hi - point).clip(0), 0.0)
+            boot_lo = np.where(inside, (point - b_lo).clip(0), 0.0)
+            boot_hi = np.where(inside, (b_hi - point).clip(0), 0.0)
+        spread = self.spread_ * reach
+        zc = float(norm.ppf(0.5 + self.confidence / 2))
+        z = zc if self.z is None else float(self.z)
+        if self.interval == "sum":
+            lo = point - (z * spread + disagree + boot_lo + dip)
+            hi = point + (z * spread + disagree + boot_hi + dip)
+        else:
+            # independent errors add in quadrature; the bootstrap's quantiles are
+            # turned into standard deviations first
+            lo = point - z * np.sqrt(spread**2 + disagree**2 + (boot_lo / zc) ** 2) - dip
+            hi = point + z * np.sqrt(spread**2 + disagree**2 + (boot_hi / zc) ** 2) + dip
         return np.clip(lo, 0, 1), np.clip(hi, 0, 1)
 
     def _named_params(self, theta: Array) -> dict[str, float]:
