@@ -28,6 +28,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -186,7 +187,17 @@ def main() -> None:
         help=f"comma-separated arms among {', '.join([*LEARNER_ARMS, *OTHER_ARMS])}",
     )
     parser.add_argument("--budget", type=int, default=BUDGET, help="labels at most per run")
+    parser.add_argument(
+        "--custom",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="an extra arm: ActiveLearner options as JSON, e.g. 'st0.7={\"self_training\": 0.7}'",
+    )
     args = parser.parse_args()
+    for spec in args.custom:
+        arm_name, _, options = spec.partition("=")
+        LEARNER_ARMS[arm_name] = json.loads(options)
     BUDGET = args.budget
     arms = [a for a in args.arms.split(",") if a]
     if arms[0] != "margin top-k":
