@@ -2,7 +2,8 @@
 
 A run cut short still printed one line per finished seed; this reads those lines and
 prints the same table (median labels per arm, ratio of medians to margin top-k with a
-paired bootstrap 95% interval, wins/ties/losses) over the seeds that finished.
+paired bootstrap 95% interval, wins/ties/losses) over the seeds that finished (each
+seed once, if several logs hold it).
 
 Run: .venv/bin/python benchmarks/active_summary.py log1.txt log2.txt ...
 """
@@ -24,12 +25,14 @@ LINE = re.compile(r"^(\w+) seed (\d+): (.*)$")
 def read(paths: list[str]) -> dict[str, dict[str, list[int]]]:
     """``{data set: {arm: labels per seed}}`` from the logs' per-seed lines."""
     out: dict[str, dict[str, list[int]]] = {}
+    seen: set[tuple[str, str]] = set()
     for path in paths:
         with open(path) as fh:
             for line in fh:
                 m = LINE.match(line.strip())
-                if not m:
-                    continue
+                if not m or (m.group(1), m.group(2)) in seen:
+                    continue  # a seed in two logs (a run split over processes) counts once
+                seen.add((m.group(1), m.group(2)))
                 arms = out.setdefault(m.group(1), {})
                 for part in m.group(3).split(", "):
                     arm, _, value = part.rpartition(" ")

@@ -7,7 +7,13 @@ float32 features. The target is the test accuracy of the same model on the whole
 minus 1 point. A seed fixes the random start of margin top-k and the k-means draws of
 the other arms. Arms:
 
-- ``margin top-k``: 20 random labels, then the 20 smallest margins (labelwise's default);
+- ``margin top-k``: 20 random labels, then the 20 smallest margins
+  (``ActiveLearner(strategy="margin", self_training=None)``);
+- ``default``: ``ActiveLearner()``'s defaults: margin top-k on the self-training arm
+  (pseudo-labels at 0.9, none, 0.7, every row) whose model predicted the batches bought
+  since best (``self_training="auto"``, :mod:`labelwise.active.prequential`);
+- ``margin + self-training 0.9`` (the previous default), ``margin + graph pseudo-labels``,
+  and any ``--custom NAME=JSON`` arm of ``ActiveLearner`` options;
 - ``typiclust + margin``: a typical-cluster cold start (:func:`typical_clusters`), then
   margin top-k;
 - ``typiclust + cluster-margin``: the same start, then :func:`cluster_margin` batches
@@ -28,6 +34,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
@@ -181,12 +188,25 @@ def main() -> None:
     parser.add_argument("--only", default="trec", help="comma-separated data sets")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds first-seed .. first-seed+seeds-1"
+    )
+    parser.add_argument(
         "--arms",
         default=",".join(ARMS),
         help=f"comma-separated arms among {', '.join([*LEARNER_ARMS, *OTHER_ARMS])}",
     )
     parser.add_argument("--budget", type=int, default=BUDGET, help="labels at most per run")
+    parser.add_argument(
+        "--custom",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="an extra arm: ActiveLearner options as JSON, e.g. 'st0.7={\"self_training\": 0.7}'",
+    )
     args = parser.parse_args()
+    for spec in args.custom:
+        arm_name, _, options = spec.partition("=")
+        LEARNER_ARMS[arm_name] = json.loads(options)
     BUDGET = args.budget
     arms = [a for a in args.arms.split(",") if a]
     if arms[0] != "margin top-k":
@@ -202,12 +222,11 @@ def main() -> None:
             full = float((_model(C).fit(Xp, yp).predict(Xt) == yt).mean())
         target = full - 0.01
         labels = {arm: np.empty(args.seeds) for arm in arms}
-        for seed in range(args.seeds):
+        for k, seed in enumerate(range(args.first_seed, args.first_seed + args.seeds)):
             for arm in arms:
-                labels[arm][seed] = run_arm(arm, data, target, seed)
+                labels[arm][k] = run_arm(arm, data, target, seed)
             print(
-                f"{name} seed {seed}: "
-                + ", ".join(f"{a} {int(v[seed])}" for a, v in labels.items()),
+                f"{name} seed {seed}: " + ", ".join(f"{a} {int(v[k])}" for a, v in labels.items()),
                 flush=True,
             )
         rng = np.random.default_rng(0)

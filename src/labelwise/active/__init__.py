@@ -7,6 +7,8 @@
 - :mod:`~labelwise.active.batch` — top-k and class-balanced top-k.
 - :mod:`~labelwise.active.clusters` — typical-cluster cold starts, cluster-margin batches.
 - :mod:`~labelwise.active.propagation` — label spreading over the kNN graph (pseudo-labels).
+- :mod:`~labelwise.active.prequential` — choosing a self-training arm by how it predicted
+  the labels bought next (the default ``self_training="auto"``).
 - :mod:`~labelwise.active.seals` — SEALS candidate pools over a nearest-neighbour index.
 - :mod:`~labelwise.active.learner` — :class:`ActiveLearner`: query, teach, run.
 - :mod:`~labelwise.active.stopping` — stopping rules.
@@ -31,6 +33,7 @@ from labelwise.active.learner import (
     ActiveLearner,
     ActiveRun,
 )
+from labelwise.active.prequential import AUTO_THRESHOLDS, leader, prequential_update
 from labelwise.active.propagation import knn_affinity, label_spreading
 from labelwise.active.seals import SEALS
 from labelwise.active.stopping import MaxUncertainty, StabilizingPredictions
@@ -47,6 +50,7 @@ from labelwise.active.strategies import (
 )
 
 __all__ = [
+    "AUTO_THRESHOLDS",
     "BATCH_MODES",
     "PSEUDO_LABELS",
     "SEALS",
@@ -66,10 +70,12 @@ __all__ = [
     "kmeans_seed",
     "knn_affinity",
     "label_spreading",
+    "leader",
     "least_confidence",
     "margin",
     "mean_kl",
     "pool_clusters",
+    "prequential_update",
     "random_scores",
     "target_class",
     "top_k",

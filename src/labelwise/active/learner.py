@@ -36,6 +36,7 @@ from labelwise._validation import (
 from labelwise._weights import weight_kwargs
 from labelwise.active import diversity, strategies
 from labelwise.active.batch import class_balanced_top_k, top_k
+from labelwise.active.prequential import AUTO_THRESHOLDS, leader, prequential_update
 from labelwise.active.propagation import knn_affinity, label_spreading
 from labelwise.active.seals import SEALS
 from labelwise.errors import InputError, ParameterError
@@ -130,9 +131,15 @@ class ActiveLearner(BaseEstimator):
         The class sought by ``strategy="target"``.
     oversample : int
         Candidates per batch slot for ``batch="diverse"``.
-    self_training : float or None
-        If set, after each teach add unlabeled candidates predicted with at least this
-        probability as pseudo-labels and refit (active learning plus self-training).
+    self_training : "auto", float or None
+        A float: after each teach add unlabeled candidates predicted with at least this
+        probability as pseudo-labels, each weighted by it, and refit (active learning
+        plus self-training). ``None``: labels only. ``"auto"`` (default): keep one model
+        per arm of :data:`~labelwise.active.prequential.AUTO_THRESHOLDS` (0.9, none, 0.7,
+        every row) and use the one whose predictions of the labels bought since were
+        best (discounted by ``discount`` per batch; :mod:`~labelwise.active.prequential`).
+    discount : float in (0, 1]
+        How much of an arm's past record each new batch keeps, with ``"auto"``.
     pseudo_labels : {"model", "graph", "agree"}
         Where the probability compared with ``self_training`` comes from: the model
         fitted on the labels; label spreading over the ``graph_k``-nearest-neighbour
@@ -152,6 +159,10 @@ class ActiveLearner(BaseEstimator):
     y_ : (n,) int array, labels of the pool (``missing_label`` where unlabeled)
     seals_ : SEALS or None
     n_pseudo_ : int, pseudo-labels used in the last fit
+    self_training_ : float or None, the threshold of the model in use (``"auto"``: the
+        leading arm; 0.0 = every unlabeled row)
+    arm_accuracy_ : dict, threshold -> discounted accuracy on the batches that followed
+        each fit (``"auto"`` only; empty before the first scored batch)
     """
 
     def __init__(
@@ -167,7 +178,8 @@ class ActiveLearner(BaseEstimator):
         beta: float = 1.0,
         target: int | None = None,
         oversample: int = 10,
-        self_training: float | None = 0.9,
+        self_training: float | str | None = "auto",
+        discount: float = 0.8,
         pseudo_labels: str = "model",
         graph_k: int = 10,
         stopping: Sequence[Any] = (),
@@ -184,6 +196,7 @@ class ActiveLearner(BaseEstimator):
         self.target = target
         self.oversample = oversample
         self.self_training = self_training
+        self.discount = discount
         self.pseudo_labels = pseudo_labels
         self.graph_k = graph_k
         self.stopping = stopping
@@ -204,8 +217,11 @@ class ActiveLearner(BaseEstimator):
         check_number(self.committee_size, "committee_size", name, kind=int, low=2)
         check_number(self.beta, "beta", name, low=0)
         check_number(self.oversample, "oversample", name, kind=int, low=1)
-        if self.self_training is not None:
+        if isinstance(self.self_training, str):
+            check_option(self.self_training, "self_training", name, ("auto",))
+        elif self.self_training is not None:
             check_number(self.self_training, "self_training", name, low=0, high=1, low_open=True)
+        check_number(self.discount, "discount", name, low=0, high=1, low_open=True)
         check_option(self.pseudo_labels, "pseudo_labels", name, PSEUDO_LABELS)
         check_number(self.graph_k, "graph_k", name, kind=int, low=1)
         if self.strategy == "target" and self.target is None:
@@ -263,6 +279,13 @@ class ActiveLearner(BaseEstimator):
             self.graph_ = knn_affinity(self.emb_, k=self.graph_k)
         self._last_unc: float | None = None
         self._models: dict[str, Any] = {}
+        self._arms: tuple[float | None, ...] = (
+            AUTO_THRESHOLDS if self.self_training == "auto" else (self.self_training,)  # type: ignore[assignment]
+        )
+        self._arm_models: dict[float | None, Any] = {}
+        self._hits = np.zeros(len(self._arms))
+        self._seen = np.zeros(len(self._arms))
+        self.arm_accuracy_: dict[float | None, float] = {}
         self._refit()
         return self
 
@@ -279,23 +302,42 @@ class ActiveLearner(BaseEstimator):
             return
         Xl, yl = self.X_[lab], self.y_[lab]
         self.estimator_ = self._fit_model("labels", Xl, yl, self._weight_kwargs(lab))
-        self.n_pseudo_ = 0
-        if self.self_training is not None:
-            cand = self._candidate_ids()
-            if cand.size:
-                label, conf = self._pseudo_labels(cand, lab)
-                sure = conf >= self.self_training
+        models: dict[float | None, Any] = {None: self.estimator_}
+        counts: dict[float | None, int] = {None: 0}
+        cand = self._candidate_ids() if any(t is not None for t in self._arms) else None
+        if cand is not None and cand.size:
+            label, conf = self._pseudo_labels(cand, lab)
+            for t in self._arms:
+                if t is None:
+                    continue
+                sure = conf >= t
+                models[t], counts[t] = self.estimator_, 0
                 if sure.any():
                     # pseudo-labels count with their probability where the model takes weights
                     w = np.concatenate([self.w_[lab], conf[sure]])
                     kw = weight_kwargs(self.estimator, w) if _takes_weights(self.estimator) else {}
-                    self.estimator_ = self._fit_model(
-                        "pseudo",
+                    models[t] = self._fit_model(
+                        f"pseudo {t}",
                         np.vstack([Xl, self.X_[cand[sure]]]),
                         np.concatenate([yl, label[sure]]),
                         kw,
                     )
-                    self.n_pseudo_ = int(sure.sum())
+                    counts[t] = int(sure.sum())
+        self._arm_models = {t: models.get(t, self.estimator_) for t in self._arms}
+        self.self_training_ = self._arms[leader(self._hits, self._seen)]
+        self.estimator_ = self._arm_models[self.self_training_]
+        self.n_pseudo_ = counts.get(self.self_training_, 0)
+
+    def _score_arms(self, rows: IntArray, labels: NDArray[Any]) -> None:
+        """Score every arm's current model on labels it has not seen (before the refit)."""
+        if len(self._arms) < 2 or not rows.size or not self._arm_models:
+            return
+        correct = np.column_stack(
+            [self._arm_models[t].predict(self.X_[rows]) == labels for t in self._arms]
+        )
+        self._hits, self._seen = prequential_update(self._hits, self._seen, correct, self.discount)
+        acc = self._hits / self._seen
+        self.arm_accuracy_ = {t: float(a) for t, a in zip(self._arms, acc, strict=True)}
 
     def _fit_model(self, slot: str, X: Any, y: Any, kw: dict[str, Any]) -> Any:
         """Fit a clone, or refit this slot's previous model when the estimator warm-starts.
@@ -369,6 +411,8 @@ class ActiveLearner(BaseEstimator):
         if (lab == self.missing_label_).any():
             raise InputError(f"labels contain the missing label {self.missing_label_}.")
         new = r[~self._mask[r]]
+        fresh = ~self._mask[r] & (self.w_[r] > 0)
+        self._score_arms(r[fresh], lab[fresh])
         self.y_[r] = lab
         self._mask[r] = True
         _, first = np.unique(new, return_index=True)

@@ -70,7 +70,7 @@ def active_curves(
                     strategy,
                     batch_size,
                     batch=batch,
-                    self_training=0.9 if label == DEFAULT_ARM else None,
+                    self_training="auto" if label == DEFAULT_ARM else None,
                     random_state=s,
                 ).fit(Xp, y0)
                 run = al.run(yp, budget, X_test=Xt, y_test=yt)
