@@ -9,8 +9,8 @@ Each round:
    :class:`~labelwise.routing.CampaignState` whose item prior is the current
    model's prediction decides which items want another answer. The default
    (``routing="disagreement"``) buys one answer per item and more only where the
-   model pulls the posterior below what the answers alone say (the model and the
-   crowd disagree) and it is under ``confidence``: where the model has no opinion
+   model pulls the posterior at least ``disagreement`` (0.15) below what the answers
+   alone say (the model and the crowd disagree) and it is under ``confidence``: where the model has no opinion
    a second answer buys less than a new item. Annotators whose estimated skill is
    at chance are blocked; answers come from an
    :class:`~labelwise.engine.oracles.Oracle` and are written to the purchase
@@ -130,7 +130,12 @@ class EngineConfig:
         Posterior confidence at which dynamic overlap finishes an item.
     disagreement : float
         With ``routing="disagreement"``, how far below the answers' own confidence
-        the model must pull an item's posterior before it gets another answer.
+        the model must pull an item's posterior before it gets another answer. The
+        default 0.15 keeps second answers for items where the model and the answer
+        nearly cancel out (one 80% answer against a model at 0.75: posterior 0.57); at
+        0.05 a mild doubt (a model at 0.6 against it: 0.73) bought a second answer
+        that rarely changed the label, and on SST-2 that cost more than new items
+        would have (money to target 918 vs 517, 10 seeds; benchmarks/RESULTS.md).
     max_answers : int
         Most answers one item gets.
     aggregator : str
@@ -168,7 +173,7 @@ class EngineConfig:
     routing: str = "disagreement"
     overlap: int = 3
     confidence: float = 0.9
-    disagreement: float = 0.05
+    disagreement: float = 0.15
     max_answers: int = 5
     aggregator: str = "ds"
     model_prior: bool = True
