@@ -10,9 +10,9 @@ Each round:
    model's prediction decides which items want another answer. The default
    (``routing="disagreement"``) buys one answer per item and more only where the
    model pulls the posterior at least ``disagreement`` (0.15) below what the answers
-   alone say (the model and the crowd disagree) and it is under ``confidence``: where the model has no opinion
-   a second answer buys less than a new item. Annotators whose estimated skill is
-   at chance are blocked; answers come from an
+   alone say (the model and the crowd disagree) and it is under ``confidence``: where
+   the model has no opinion a second answer buys less than a new item.
+   Annotators whose estimated skill is at chance are blocked; answers come from an
    :class:`~labelwise.engine.oracles.Oracle` and are written to the purchase
    journal (:mod:`labelwise.engine.journal`) the moment they are bought;
 3. **aggregate** with the model's out-of-fold predictions as a per-item prior inside
