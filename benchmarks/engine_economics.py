@@ -27,11 +27,14 @@ Usage::
 
     python benchmarks/engine_economics.py --sets digits --seeds 5
     python benchmarks/engine_economics.py --sets sst2,trec,ag_news --seeds 5
+    python benchmarks/engine_economics.py --sets sst2 --seeds 10 \
+        --variants '{"pull 0.05": {"disagreement": 0.05}, "dynamic": {"routing": "dynamic"}}'
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 import warnings
@@ -185,6 +188,11 @@ def main() -> None:
         "--budget-only", type=float, default=None,
         help="skip the four arms; run the budget checks around this engine money",
     )  # fmt: skip
+    ap.add_argument(
+        "--variants", default=None,
+        help='JSON {"name": {EngineConfig overrides}}: run only the engine arm with each, '
+        "print money to target per seed (routing / self-training comparisons)",
+    )  # fmt: skip
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     print(f"machine: {machine()}")
@@ -199,6 +207,9 @@ def main() -> None:
         rows, money = [], {}
         if args.budget_only is not None:
             _budget_checks(b, target, args.budget_only, args.seeds)
+            continue
+        if args.variants is not None:
+            _variants(b, target, budget, args.seeds, json.loads(args.variants))
             continue
         for arm_name, arm in ARMS.items():
             vals = []
@@ -229,6 +240,25 @@ def main() -> None:
         )
         if math.isfinite(d):
             _budget_checks(b, target, d, args.seeds)
+
+
+def _variants(b: Bed, target: float, budget: float, seeds: int, variants: dict) -> None:
+    """The engine arm with config overrides: money to target per seed, answers per item."""
+    print(f"{b.name}: target {target:.4f}, {seeds} seeds", flush=True)
+    for name, over in variants.items():
+        t0 = time.perf_counter()
+        money, per_item = [], []
+        for seed in range(seeds):
+            res = run_arm(b, over, target, budget, seed)
+            money.append(res.money_to_reach(target))
+            h = res.history
+            per_item.append(h["answers"].iloc[-1] / max(h["items"].iloc[-1], 1))
+        print(
+            f"{name:24s} median {np.median(money):8.1f}  per seed "
+            f"{[round(m) for m in money]}  answers per item {np.round(per_item, 2).tolist()} "
+            f"({time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
 
 
 def _check_config(budget: float, target: float, seed: int, forecast: bool = True) -> EngineConfig:
