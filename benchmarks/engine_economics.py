@@ -193,6 +193,7 @@ def main() -> None:
         help='JSON {"name": {EngineConfig overrides}}: run only the engine arm with each, '
         "print money to target per seed (routing / self-training comparisons)",
     )  # fmt: skip
+    ap.add_argument("--no-budget-checks", action="store_true", help="only the four arms")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     print(f"machine: {machine()}")
@@ -238,7 +239,7 @@ def main() -> None:
             f"(d)/(a) {d / np.median(ref):.2f} (goal <= 0.33), (d) vs best of (b),(c) "
             f"{d:.0f} vs {best_bc:.0f} ({time.perf_counter() - t0:.0f} s)",
         )
-        if math.isfinite(d):
+        if math.isfinite(d) and not args.no_budget_checks:
             _budget_checks(b, target, d, args.seeds)
 
 
