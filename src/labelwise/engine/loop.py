@@ -774,7 +774,12 @@ class DataEngine:
             if not math.isfinite(req.low) or req.low > self._n:
                 # "the whole pool cannot get there" needs a curve over a good share of the
                 # pool; from a few small early rounds it is noise, not evidence
-                if row["items"] >= 0.25 * self._n and len(h) >= 6:
+                # and the same honest forecast as for the budget: the upper end of the
+                # interval at the whole pool below the target, within max_extrapolation
+                # (on LabelMe the curve fit alone called a pool short that was not)
+                whole = self._forecast_at(h, float(self._n))
+                if (row["items"] >= 0.25 * self._n and len(h) >= 6 and whole is not None
+                        and whole.high < cfg.target_accuracy):  # fmt: skip
                     row["verdict"] = "unreachable"
             else:
                 fc = self._forecast_budget(h, row)
@@ -819,17 +824,25 @@ class DataEngine:
             per_item = money[-1] / max(items[-1], 1)
         n_budget = min(items[-1] + (cfg.budget - money[-1]) / per_item, float(self._n))
         row["budget_items"] = n_budget
-        # the curve from rounds with at least a quarter of the items: the first tiny
-        # rounds (a cold start of a few items per class) are not on the power law
-        recent = items >= items[-1] / 4
-        if n_budget > cfg.max_extrapolation * items[-1] or recent.sum() < 4:
+        fc = self._forecast_at(h, n_budget)
+        if fc is None:
             return None
-        fc = forecast_accuracy(items[recent], h["accuracy"].to_numpy()[recent],
-                               max(n_budget, items[-1]), n_test=self._yt.size,
-                               random_state=cfg.random_state)  # fmt: skip
         row["budget_accuracy"] = fc.accuracy
         row["budget_accuracy_low"], row["budget_accuracy_high"] = fc.low, fc.high
         return fc
+
+    def _forecast_at(self, h: pd.DataFrame, n: float) -> AccuracyForecast | None:
+        """The learning curve's accuracy at ``n`` items, or None when ``n`` is further than
+        ``max_extrapolation`` times the items measured."""
+        items = h["items"].to_numpy()
+        # the curve from rounds with at least a quarter of the items: the first tiny
+        # rounds (a cold start of a few items per class) are not on the power law
+        recent = items >= items[-1] / 4
+        if n > self.config.max_extrapolation * items[-1] or recent.sum() < 4:
+            return None
+        return forecast_accuracy(items[recent], h["accuracy"].to_numpy()[recent],
+                                 max(n, items[-1]), n_test=self._yt.size,
+                                 random_state=self.config.random_state)  # fmt: skip
 
     # ----------------------------------------------------------------- save
     def _labels_frame(self, items: IntArray, labels: IntArray, post: NDArray[Any]) -> pd.DataFrame:
