@@ -334,3 +334,27 @@ def test_journal_ignores_a_line_cut_by_a_kill_and_refuses_other_files(tmp_path):
     path.write_text("round,wave,item,worker,label,cost\n1,0,x,1,2,0.5\n")
     with pytest.raises(InputError, match="line 2 is not an answer"):
         read_journal(path)
+
+
+# ----------------------------------------------------------------- routing
+@pytest.mark.parametrize(("disagreement", "reasked"), [(0.15, [2]), (0.05, [1, 2])])
+def test_disagreement_routing_reasks_only_where_model_and_answer_nearly_cancel(
+    disagreement, reasked
+):
+    """One answer (80% accurate) says class 0 for every item; the model says class 0 with
+    0.9, 0.4, 0.25, 0.05. Posteriors: 0.97, 0.73, 0.57 and 0.83 for class 1 (the model
+    overrules). At the default 0.15 only the item the model pulls to 0.57 is re-asked;
+    at 0.05 the mild doubt (0.73) buys a second answer too."""
+    from labelwise.routing import CampaignState, DynamicOverlap
+
+    conf = np.array([[[0.8, 0.2], [0.2, 0.8]]] * 3)
+    state = CampaignState(4, 3, 2, max_answers=5, known_confusions=conf, random_state=0)
+    policy = DynamicOverlap(target=0.9, cap=5, min_answers=1)
+    policy.bind(state)
+    state.record(np.arange(4), np.zeros(4, dtype=np.int64), np.zeros(4, dtype=np.int64))
+    p0 = np.array([0.9, 0.4, 0.25, 0.05])
+    state.set_item_log_prior(np.log(np.stack([p0, 1 - p0], axis=1)))
+    np.testing.assert_allclose(state.confidence, [0.973, 0.727, 0.571, 0.826], atol=1e-3)
+    eng = _engine(disagreement=disagreement)
+    assert np.flatnonzero(eng._is_open(state, policy)).tolist() == reasked
+    assert EngineConfig(budget=1, target_accuracy=0.9).disagreement == 0.15

@@ -68,7 +68,10 @@ def test_each_round_is_a_version_whose_diff_lists_the_new_items(tmp_path):
         assert b.manifest["parent"] == a.name
         d = diff_versions(a, b)
         new = {IDS[i] for i in first_round.index[first_round == r]}
-        assert set(d.added["item"]) == new and len(new) > 0
+        assert set(d.added["item"]) == new
+        # every round adds items, except a last one whose few remaining coins went to
+        # the audit's re-asks (they come first)
+        assert len(new) > 0 or (r == rounds[-1] and res.money > 250.0 - 5)
         assert (
             d.added["reason"] == f"added: selected in round {r} by margin active learning"
         ).all()
