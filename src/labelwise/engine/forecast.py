@@ -168,7 +168,7 @@ def accelerating_line(items: ArrayLike, accuracy: ArrayLike, n: float) -> float 
     than the earlier half, the curve is not (yet) flattening, and a curve that is
     convex in log items stays above its straight-line continuation: the later line's
     value at ``n`` is returned. Otherwise (the curve flattens, as a power law does, or
-    fewer than 6 points) None.
+    fewer than 8 points) None.
 
     Parameters
     ----------
@@ -194,7 +194,7 @@ def accelerating_line(items: ArrayLike, accuracy: ArrayLike, n: float) -> float 
     acc = np.asarray(accuracy, dtype=np.float64)
     order = np.argsort(nn)
     t, y = np.log(nn[order]), acc[order]
-    if t.size < 6:
+    if t.size < 8:  # a line through fewer than 4 noisy points per half is noise
         return None
     half = t.size // 2
     early, _ = _log_slope(t[:half], y[:half])
