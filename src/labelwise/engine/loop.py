@@ -56,7 +56,7 @@ from labelwise._validation import check_features, check_number, check_option
 from labelwise.active import SEALS, ActiveLearner
 from labelwise.aggregate import METHODS, ConvergenceWarning, make_aggregator, out_of_fold_proba
 from labelwise.annotations import Annotations
-from labelwise.engine.forecast import AccuracyForecast, forecast_accuracy
+from labelwise.engine.forecast import AccuracyForecast, accelerating_line, forecast_accuracy
 from labelwise.engine.journal import Journal, empty_journal, read_journal
 from labelwise.engine.ledger import Ledger
 from labelwise.engine.oracles import Oracle, OracleAnswers
@@ -779,11 +779,13 @@ class DataEngine:
                 # (on LabelMe the curve fit alone called a pool short that was not)
                 whole = self._forecast_at(h, float(self._n))
                 if (row["items"] >= 0.25 * self._n and len(h) >= 6 and whole is not None
-                        and whole.high < cfg.target_accuracy):  # fmt: skip
+                        and whole.high < cfg.target_accuracy
+                        and not self._still_rising_to(h, float(self._n))):  # fmt: skip
                     row["verdict"] = "unreachable"
             else:
                 fc = self._forecast_budget(h, row)
-                if fc is not None and fc.high < cfg.target_accuracy:
+                if (fc is not None and fc.high < cfg.target_accuracy
+                        and not self._still_rising_to(h, row["budget_items"])):  # fmt: skip
                     row["verdict"] = "short"
             prev = (
                 self._state.history[-2].get("verdict", "") if len(self._state.history) > 1 else ""
@@ -795,7 +797,10 @@ class DataEngine:
                     f"{self._n} items can reach by the learning curve ({req.reason} "
                     f"asymptote {req.asymptote:.3f}); lower the target or add data."
                 )
-            if row["verdict"] == "short" and prev:
+            # the whole pool's verdict is not the first round of the budget's: on LabelMe
+            # replay a pool verdict one round and a budget verdict the next stopped a run
+            # that its own unlimited run shows reaching the target with the money
+            if row["verdict"] == "short" and prev == "short":
                 return "budget cannot reach target", (
                     f"the budget {cfg.budget:,.2f} cannot reach {cfg.target_accuracy:.3f}: it "
                     f"buys about {row['budget_items']:,.0f} items, where the learning curve "
@@ -830,6 +835,16 @@ class DataEngine:
         row["budget_accuracy"] = fc.accuracy
         row["budget_accuracy_low"], row["budget_accuracy_high"] = fc.low, fc.high
         return fc
+
+    def _still_rising_to(self, h: pd.DataFrame, n: float) -> bool:
+        """Whether the curve is still speeding up and its straight-line continuation in
+        log items reaches the target at ``n`` (then no "cannot reach" verdict: the power
+        law reads an acceleration as a ceiling; see
+        :func:`~labelwise.engine.forecast.accelerating_line`)."""
+        items = h["items"].to_numpy()
+        recent = items >= items[-1] / 4
+        line = accelerating_line(items[recent], h["accuracy"].to_numpy()[recent], n)
+        return line is not None and line >= self.config.target_accuracy
 
     def _forecast_at(self, h: pd.DataFrame, n: float) -> AccuracyForecast | None:
         """The learning curve's accuracy at ``n`` items, or None when ``n`` is further than
